@@ -1,0 +1,266 @@
+//! `ActorRef<A>`: the way in to an actor.
+
+mod recipient;
+mod weak;
+
+pub use recipient::Recipient;
+pub use weak::WeakActorRef;
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::actor::Actor;
+use crate::cell::{ActorCell, ActorId, KILL, STOP};
+use crate::envelope::{Ask, NoReply, ReplyTo, Tell};
+use crate::error::{AskError, SendError, TrySendError};
+use crate::exit::ExitReason;
+use crate::mailbox::{MailboxSender, TryReserveError};
+use crate::message::{Handler, Message};
+
+/// A cheap, cloneable reference to a running (or stopped) actor of type `A`.
+///
+/// Messages from one `ActorRef` (or any one sender) are handled in the order they were
+/// sent. Holding a reference does not keep the actor running: an actor runs until it is
+/// stopped, killed, fails, or its system shuts down, and a reference to a stopped actor
+/// refuses messages with an error that gives them back.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::prelude::*;
+///
+/// #[derive(Actor)]
+/// struct Greeter;
+///
+/// #[messages]
+/// impl Greeter {
+///     #[message]
+///     fn greet(&self, name: String) -> String {
+///         format!("hello, {name}")
+///     }
+/// }
+///
+/// # #[playhouse::main]
+/// # async fn main() {
+/// let greeter = Greeter::spawn(Greeter);
+/// let reply = greeter.ask(Greet { name: "Ada".into() }).await.unwrap();
+/// assert_eq!(reply, "hello, Ada");
+/// # }
+/// ```
+pub struct ActorRef<A: Actor> {
+    pub(crate) sender: MailboxSender<A>,
+    pub(crate) cell: Arc<ActorCell>,
+}
+
+impl<A: Actor> Clone for ActorRef<A> {
+    fn clone(&self) -> Self {
+        Self { sender: self.sender.clone(), cell: Arc::clone(&self.cell) }
+    }
+}
+
+impl<A: Actor> ActorRef<A> {
+    /// Returns the actor's id, unique in this process.
+    pub fn id(&self) -> ActorId {
+        self.cell.id()
+    }
+
+    /// Returns `true` until the actor has ended.
+    pub fn is_alive(&self) -> bool {
+        self.cell.is_alive()
+    }
+
+    /// Returns why the actor ended, or `None` while it runs.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.cell.exit_reason().cloned()
+    }
+
+    /// Returns how many messages wait in the mailbox.
+    pub fn mailbox_len(&self) -> usize {
+        self.sender.len(self.cell.queued())
+    }
+
+    /// Sends a message without waiting for its reply.
+    ///
+    /// Waits for room when the mailbox is bounded and full: this is how a slow actor pushes
+    /// back on a fast sender. Returns once the mailbox has accepted the message; the actor
+    /// handles it later, in the order this sender sent it.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`SendError`] with the message if the actor has stopped (or stops while this
+    /// waits for room).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped before it completes, the message was not sent.
+    pub async fn tell<M>(&self, message: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        if self.cell.signals() != 0 {
+            return Err(SendError(message));
+        }
+        match self.sender.reserve(self.cell.queued()).await {
+            Ok(permit) => permit.send(Tell(message)).map_err(|Tell(message)| SendError(message)),
+            Err(()) => Err(SendError(message)),
+        }
+    }
+
+    /// Sends a message now or gives it back: never waits.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`TrySendError::Full`] when a bounded mailbox has no room and
+    /// [`TrySendError::Stopped`] when the actor has stopped; both carry the message.
+    pub fn try_tell<M>(&self, message: M) -> Result<(), TrySendError<M>>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        if self.cell.signals() != 0 {
+            return Err(TrySendError::Stopped(message));
+        }
+        match self.sender.try_reserve(self.cell.queued()) {
+            Ok(permit) => {
+                permit.send(Tell(message)).map_err(|Tell(message)| TrySendError::Stopped(message))
+            }
+            Err(TryReserveError::Full) => Err(TrySendError::Full(message)),
+            Err(TryReserveError::Closed) => Err(TrySendError::Stopped(message)),
+        }
+    }
+
+    /// Sends a message and waits for the reply, within the system's default ask timeout.
+    ///
+    /// The timeout (five seconds unless the system is configured otherwise, see
+    /// [`SystemConfig`](crate::SystemConfig)) covers waiting for room in the mailbox and for
+    /// the reply, so an ask never hangs: a lost reply, a stuck handler or an ask cycle
+    /// between actors surfaces as [`AskError::Timeout`].
+    ///
+    /// # Errors
+    ///
+    /// See [`AskError`]: the actor had stopped, the mailbox stayed full, the reply did not
+    /// come in time, the actor stopped before handling the message, or its handler panicked.
+    ///
+    /// # Cancel safety
+    ///
+    /// If the future is dropped after the mailbox accepted the message, the actor still
+    /// handles it and its reply is discarded.
+    pub async fn ask<M>(&self, message: M) -> Result<M::Reply, AskError<M>>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        self.ask_timeout(message, self.cell.ask_timeout()).await
+    }
+
+    /// Sends a message and waits at most `timeout` for the reply.
+    ///
+    /// # Errors
+    ///
+    /// As [`ask`](Self::ask).
+    pub async fn ask_timeout<M>(&self, message: M, timeout: Duration) -> Result<M::Reply, AskError<M>>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        if self.cell.signals() != 0 {
+            return Err(AskError::Stopped(message));
+        }
+        let deadline = Instant::now() + timeout;
+        let permit = match tokio::time::timeout_at(deadline, self.sender.reserve(self.cell.queued())).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(())) => return Err(AskError::Stopped(message)),
+            Err(_elapsed) => return Err(AskError::Full(message)),
+        };
+        let (reply_sender, reply) = oneshot::channel();
+        if let Err(refused) = permit.send(Ask { message, reply: ReplyTo::new(reply_sender) }) {
+            return Err(AskError::Stopped(refused.into_message()));
+        }
+        match tokio::time::timeout_at(deadline, reply).await {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(NoReply::Panicked(message)))) => Err(AskError::Panicked(message)),
+            Ok(Ok(Err(NoReply::Dropped)) | Err(_)) => Err(AskError::Dropped),
+            Err(_elapsed) => Err(AskError::Timeout),
+        }
+    }
+
+    /// Asks the actor to stop gracefully.
+    ///
+    /// The mailbox stops accepting messages at once; the actor handles every message already
+    /// queued, then runs `on_stop` and ends with [`ExitReason::Normal`]. The request travels
+    /// in the control lane, so a full mailbox never delays it. Stopping a stopped actor does
+    /// nothing.
+    pub fn stop(&self) {
+        self.cell.signal(STOP);
+    }
+
+    /// Stops the actor at once.
+    ///
+    /// The current handler is cancelled at its next `.await` (a handler that never awaits
+    /// finishes first), queued messages become dead letters (asks waiting on them get
+    /// [`AskError::Dropped`]), `on_stop` does not run, and the actor's value is dropped.
+    /// The actor ends with [`ExitReason::Killed`].
+    pub fn kill(&self) {
+        self.cell.signal(KILL);
+    }
+
+    /// Waits until the actor has ended and returns why.
+    ///
+    /// Any number of tasks may wait; each gets the same reason. Returns at once if the actor
+    /// has already ended.
+    pub async fn wait(&self) -> ExitReason {
+        self.cell.wait().await
+    }
+
+    /// Returns a reference that does not keep the actor's mailbox allocated.
+    pub fn downgrade(&self) -> WeakActorRef<A> {
+        WeakActorRef::new(self)
+    }
+
+    /// Returns a reference to this actor narrowed to message type `M`.
+    pub fn recipient<M>(&self) -> Recipient<M>
+    where
+        A: Handler<M>,
+        M: Message,
+    {
+        Recipient::new(self.clone())
+    }
+}
+
+impl<M: Message> Ask<M> {
+    fn into_message(self) -> M {
+        self.message
+    }
+}
+
+impl<A: Actor> fmt::Debug for ActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ActorRef({})", self.cell)
+    }
+}
+
+impl<A: Actor> fmt::Display for ActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.cell, f)
+    }
+}
+
+impl<A: Actor> PartialEq for ActorRef<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl<A: Actor> Eq for ActorRef<A> {}
+
+impl<A: Actor> Hash for ActorRef<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}

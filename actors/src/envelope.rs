@@ -1,0 +1,137 @@
+//! How a message and its reply slot travel to an actor: the one place of type erasure.
+//!
+//! A mailbox of `ActorRef<A>` carries any message `A` handles, so each message travels as a
+//! boxed [`Dispatch`] object that knows how to hand itself to `A`'s handler. Implementation
+//! detail: a `tell` costs one allocation for the box (none for a zero-sized message) and
+//! one for the handler's future; an `ask` adds tokio's oneshot for the reply.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::actor::Actor;
+use crate::context::Context;
+use crate::message::{Handler, Message};
+
+pub(crate) type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// A message on its way to an actor of type `A`.
+pub(crate) type Envelope<A> = Box<dyn Dispatch<A>>;
+
+pub(crate) trait Dispatch<A: Actor>: Send + 'static {
+    /// The message's type name, for tracing and dead letters.
+    fn message_type(&self) -> &'static str;
+
+    /// Hands the message to the actor's handler; the future sends any reply.
+    fn dispatch<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
+
+    /// Turns the envelope back into its concrete type, to return a refused message.
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+/// A message sent with `tell`: the reply is dropped.
+pub(crate) struct Tell<M>(pub(crate) M);
+
+impl<A, M> Dispatch<A> for Tell<M>
+where
+    A: Handler<M>,
+    M: Message,
+{
+    fn message_type(&self) -> &'static str {
+        std::any::type_name::<M>()
+    }
+
+    fn dispatch<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+        let Tell(message) = *self;
+        Box::pin(async move {
+            actor.handle(message, ctx).await;
+        })
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// A message sent with `ask`, with the slot for its reply.
+pub(crate) struct Ask<M: Message> {
+    pub(crate) message: M,
+    pub(crate) reply: ReplyTo<M::Reply>,
+}
+
+impl<A, M> Dispatch<A> for Ask<M>
+where
+    A: Handler<M>,
+    M: Message,
+{
+    fn message_type(&self) -> &'static str {
+        std::any::type_name::<M>()
+    }
+
+    fn dispatch<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+        let Ask { message, reply } = *self;
+        Box::pin(async move {
+            let value = actor.handle(message, ctx).await;
+            reply.send(value);
+        })
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// Why an ask got no reply, as carried back to the asker.
+#[derive(Debug)]
+pub(crate) enum NoReply {
+    /// The message was dropped unhandled (the actor stopped or was killed first).
+    Dropped,
+    /// The handler panicked; the panic's message.
+    Panicked(Arc<str>),
+}
+
+thread_local! {
+    /// Set by the actor loop while it drops the future of a handler that panicked, so that
+    /// the reply slot inside it can say so.
+    static PANICKING_HANDLER: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+}
+
+/// Runs `drop_it` (which drops a panicked handler's future) so reply slots report `message`.
+pub(crate) fn drop_after_panic<T>(message: Arc<str>, value: T) {
+    PANICKING_HANDLER.with(|slot| *slot.borrow_mut() = Some(message));
+    drop(value);
+    PANICKING_HANDLER.with(|slot| *slot.borrow_mut() = None);
+}
+
+/// The sending half of an ask's reply. Dropped without a reply, it tells the asker why.
+pub(crate) struct ReplyTo<R> {
+    sender: Option<oneshot::Sender<Result<R, NoReply>>>,
+}
+
+impl<R> ReplyTo<R> {
+    pub(crate) fn new(sender: oneshot::Sender<Result<R, NoReply>>) -> Self {
+        Self { sender: Some(sender) }
+    }
+
+    fn send(mut self, value: R) {
+        if let Some(sender) = self.sender.take() {
+            // The asker may have given up (timed out or dropped); the reply is then unwanted.
+            let _ = sender.send(Ok(value));
+        }
+    }
+}
+
+impl<R> Drop for ReplyTo<R> {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take() {
+            let reason = PANICKING_HANDLER
+                .with(|slot| slot.borrow().clone())
+                .map_or(NoReply::Dropped, NoReply::Panicked);
+            let _ = sender.send(Err(reason));
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Playhouse: actors for Rust on tokio's work-stealing scheduler.
+//!
+//! An actor is a value with private state and a mailbox. Nothing touches the state except
+//! the actor's own handlers, which run one message at a time, so handlers take `&mut self`
+//! and need no locks. Other code holds an [`ActorRef<A>`] and sends messages:
+//! [`tell`](ActorRef::tell) (fire and forget) or [`ask`](ActorRef::ask) (request and typed
+//! reply). Every actor runs as a task on tokio's multi-thread scheduler, and a busy actor
+//! yields after a budget of messages so that others get their turn.
+//!
+//! # Examples
+//!
+//! ```
+//! use playhouse::prelude::*;
+//!
+//! /// Keeps a running total.
+//! #[derive(Actor)]
+//! struct Counter {
+//!     total: i64,
+//! }
+//!
+//! #[messages]
+//! impl Counter {
+//!     /// Adds `amount` to the total.
+//!     #[message]
+//!     fn add(&mut self, amount: i64) {
+//!         self.total += amount;
+//!     }
+//!
+//!     /// Replies with the total.
+//!     #[message]
+//!     fn total(&self) -> i64 {
+//!         self.total
+//!     }
+//! }
+//!
+//! #[playhouse::main]
+//! async fn main() {
+//!     let counter = Counter::spawn(Counter { total: 0 });
+//!     counter.tell(Add { amount: 40 }).await.unwrap();
+//!     counter.tell(Add { amount: 2 }).await.unwrap();
+//!     assert_eq!(counter.ask(Total).await.unwrap(), 42);
+//! }
+//! ```
+//!
+//! # Guarantees
+//!
+//! - **Ordering**: messages from one sender to one actor are handled in the order sent. No
+//!   order is promised across senders.
+//! - **Delivery**: a message accepted by a mailbox is handled, or, if the actor is killed or
+//!   fails first, counted as a dead letter ([`System::dead_letters`]) and logged at `debug`.
+//!   A refused send (actor stopped, mailbox full on `try_tell`) returns the message inside
+//!   the error.
+//! - **Asks never hang**: an ask resolves with the reply, a timeout
+//!   ([`DEFAULT_ASK_TIMEOUT`] unless configured with [`SystemConfig`] or per call with
+//!   [`ActorRef::ask_timeout`]), or an error saying the actor stopped or its handler
+//!   panicked.
+//! - **Isolation**: a panic in a handler or hook is caught; it ends that actor only, with
+//!   [`ExitReason::Panicked`], which everyone [waiting](ActorRef::wait) for it sees.
+//! - **Backpressure**: mailboxes are bounded by default ([`DEFAULT_MAILBOX_CAPACITY`]);
+//!   `tell` waits for room, `try_tell` fails fast; [`Mailbox::unbounded`] is an explicit
+//!   choice. Stop and kill travel in their own lane and never wait behind a full mailbox.
+//! - **Shutdown**: [`ActorRef::stop`] handles what is queued, then runs `on_stop`;
+//!   [`System::shutdown`] stops actors in reverse start order within a timeout and reports
+//!   what it had to cut off.
+//! - **Fairness**: an actor yields its worker thread after
+//!   [`DEFAULT_MESSAGE_BUDGET`](runtime::DEFAULT_MESSAGE_BUDGET) messages in a row
+//!   (configurable with [`Builder::message_budget`]).
+//!
+//! # Lifetime of an actor
+//!
+//! An actor runs until it is stopped, killed, fails, or its system shuts down; dropping every
+//! [`ActorRef`] does not stop it (as with an Erlang process). Use [`WeakActorRef`] where a
+//! reference should not keep the mailbox allocated.
+//!
+//! # Tracing
+//!
+//! Each actor runs in an `actor.run` span (`debug`, fields `actor.id`, `actor.type`); each
+//! message is handled in an `actor.handle_message` span (`trace`, field `message.type`).
+//! Lifecycle events are logged at `debug`, unhandled failures at `error`. Nothing is computed
+//! for a level no subscriber listens to.
+//!
+//! # Features
+//!
+//! - `test-util`: paused time in tests ([`Builder::start_paused`],
+//!   `#[playhouse::test(start_paused = true)]`).
+
+mod actor;
+mod actor_ref;
+mod cell;
+mod context;
+mod envelope;
+mod error;
+mod exit;
+mod mailbox;
+mod message;
+mod run;
+mod spawn;
+mod system;
+mod trace;
+
+pub use actor::Actor;
+pub use actor_ref::{ActorRef, Recipient, WeakActorRef};
+pub use cell::ActorId;
+pub use context::Context;
+pub use error::{AskError, SendError, TrySendError};
+pub use exit::{ExitReason, PanicReport};
+pub use mailbox::{Mailbox, DEFAULT_MAILBOX_CAPACITY};
+pub use message::{Handler, Message};
+pub use spawn::ActorBuilder;
+pub use system::{System, SystemConfig, DEFAULT_ASK_TIMEOUT};
+
+pub use playhouse_macros::{main, message, messages, test, Actor};
+pub use playhouse_runtime::{BuildError, Builder, Runtime, ShutdownReport};
+
+/// The system layer underneath: runtime builder, handle, blocking pool, shutdown.
+pub mod runtime {
+    pub use playhouse_runtime::*;
+}
+
+/// The names most programs need: `use playhouse::prelude::*;`.
+pub mod prelude {
+    //! `#[playhouse::main]` and `#[playhouse::test]` are not here: a glob import of `test`
+    //! would clash with the built-in `#[test]`.
+    pub use crate::{
+        message, messages, Actor, ActorRef, AskError, Context, ExitReason, Handler, Mailbox, Message,
+        Recipient, SendError, System, TrySendError, WeakActorRef,
+    };
+}

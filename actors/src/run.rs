@@ -1,0 +1,181 @@
+//! The actor loop: start, receive, dispatch, stop.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use tokio::sync::futures::Notified;
+use tracing::Instrument;
+
+use crate::actor::Actor;
+use crate::cell::{short_type_name, ActorCell, KILL, SHUTDOWN};
+use crate::context::Context;
+use crate::envelope::drop_after_panic;
+use crate::exit::{ExitReason, PanicReport};
+use crate::mailbox::{MailboxReceiver, TryRecv};
+use crate::trace;
+
+/// Runs one actor from start to end and returns why it ended.
+pub(crate) async fn run<A: Actor>(args: A::Args, mut ctx: Context<A>, mut mailbox: MailboxReceiver<A>) -> ExitReason {
+    let cell = Arc::clone(ctx.cell());
+    let reason = match start(args, &mut ctx, &cell).await {
+        Err(reason) => reason,
+        Ok(mut actor) => match receive(&mut actor, &mut ctx, &mut mailbox, &cell).await {
+            ExitReason::Killed => ExitReason::Killed,
+            reason => stop(&mut actor, &mut ctx, &cell, reason).await,
+        },
+    };
+    // Whatever is still queued will never be handled.
+    mailbox.close();
+    while let TryRecv::Message(envelope) = mailbox.try_recv() {
+        ctx.system().dead_letter(&cell, envelope.message_type());
+    }
+    if reason.is_failure() {
+        tracing::error!(actor = %cell, %reason, "actor.failed");
+    } else {
+        tracing::debug!(actor = %cell, %reason, "actor.stopped");
+    }
+    reason
+}
+
+async fn start<A: Actor>(args: A::Args, ctx: &mut Context<A>, cell: &ActorCell) -> Result<A, ExitReason> {
+    let mut starting = Box::pin(A::on_start(args, ctx));
+    match Guarded::new(&mut starting, cell).await {
+        Outcome::Done(Ok(actor)) => {
+            tracing::debug!(actor = %cell, "actor.started");
+            Ok(actor)
+        }
+        Outcome::Done(Err(error)) => Err(ExitReason::StartFailed(error.to_string().into())),
+        Outcome::Panicked(message) => Err(ExitReason::Panicked(PanicReport::new("on_start", message))),
+        Outcome::Killed => Err(ExitReason::Killed),
+    }
+}
+
+/// Handles messages one at a time until a signal or a panic ends the actor.
+async fn receive<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    mailbox: &mut MailboxReceiver<A>,
+    cell: &ActorCell,
+) -> ExitReason {
+    let budget = ctx.system().handle().message_budget();
+    let mut handled_in_a_row = 0;
+    let mut closed = false;
+    loop {
+        let signals = cell.signals();
+        if signals & KILL != 0 {
+            return ExitReason::Killed;
+        }
+        if signals != 0 && !closed {
+            // Stop or shutdown: refuse new messages, handle what is queued.
+            mailbox.close();
+            closed = true;
+        }
+        let envelope = match mailbox.try_recv() {
+            TryRecv::Message(envelope) => envelope,
+            TryRecv::Closed if signals & SHUTDOWN != 0 => return ExitReason::Shutdown,
+            TryRecv::Closed => return ExitReason::Normal,
+            TryRecv::Empty => {
+                handled_in_a_row = 0;
+                tokio::select! {
+                    biased;
+                    () = cell.signalled() => continue,
+                    received = mailbox.recv() => match received {
+                        Some(envelope) => envelope,
+                        None => continue,
+                    },
+                }
+            }
+        };
+
+        let message_type = envelope.message_type();
+        let mut handler = envelope.dispatch(actor, ctx);
+        match Guarded::new(&mut handler, cell).instrument(trace::message_span(message_type)).await {
+            Outcome::Done(()) => {}
+            Outcome::Killed => return ExitReason::Killed,
+            Outcome::Panicked(message) => {
+                let message: Arc<str> = message.into();
+                drop_after_panic(Arc::clone(&message), handler);
+                let during = format!("handle({})", short_type_name(message_type));
+                return ExitReason::Panicked(PanicReport::new(during, message));
+            }
+        }
+
+        handled_in_a_row += 1;
+        if handled_in_a_row >= budget {
+            // A busy actor gives other tasks on this worker their turn.
+            handled_in_a_row = 0;
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+async fn stop<A: Actor>(actor: &mut A, ctx: &mut Context<A>, cell: &ActorCell, reason: ExitReason) -> ExitReason {
+    let mut stopping = Box::pin(actor.on_stop(ctx, &reason));
+    let outcome = Guarded::new(&mut stopping, cell).await;
+    drop(stopping);
+    match outcome {
+        Outcome::Done(()) => reason,
+        Outcome::Panicked(message) => ExitReason::Panicked(PanicReport::new("on_stop", message)),
+        Outcome::Killed => ExitReason::Killed,
+    }
+}
+
+enum Outcome<T> {
+    Done(T),
+    Panicked(String),
+    Killed,
+}
+
+/// Polls an actor's future, catching its panics and giving up when the actor is killed.
+///
+/// A future that completes on its first poll costs one poll; the kill check and its
+/// wake-up registration only happen when the future has to wait.
+struct Guarded<'a, F> {
+    future: &'a mut F,
+    cell: &'a ActorCell,
+    kill_wait: Option<Pin<Box<Notified<'a>>>>,
+}
+
+impl<'a, F> Guarded<'a, F> {
+    fn new(future: &'a mut F, cell: &'a ActorCell) -> Self {
+        Self { future, cell, kill_wait: None }
+    }
+}
+
+impl<F: Future + Unpin> Future for Guarded<'_, F> {
+    type Output = Outcome<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *this.future).poll(cx))) {
+            Ok(Poll::Ready(output)) => return Poll::Ready(Outcome::Done(output)),
+            Err(payload) => return Poll::Ready(Outcome::Panicked(panic_message(&*payload))),
+            Ok(Poll::Pending) => {}
+        }
+        loop {
+            if this.cell.killed() {
+                return Poll::Ready(Outcome::Killed);
+            }
+            let cell = this.cell;
+            let wait = this.kill_wait.get_or_insert_with(|| Box::pin(cell.wake_notified()));
+            match wait.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                // A signal arrived (maybe only a stop): look again, and wait anew if needed.
+                Poll::Ready(()) => this.kill_wait = None,
+            }
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
+    }
+}

@@ -1,0 +1,1 @@
+//! Runnable examples of Playhouse live in `examples/`; this library is empty.

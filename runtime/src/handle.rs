@@ -1,0 +1,166 @@
+//! The cheap, cloneable handle to a system.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tracing::Instrument;
+
+use crate::extensions::Extensions;
+use crate::shutdown::{Shutdown, ShutdownFuture};
+
+/// Settings shared by everything that runs on one system.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) message_budget: u32,
+    pub(crate) shutdown_timeout: Duration,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tokio: tokio::runtime::Handle,
+    config: Config,
+    extensions: Extensions,
+    shutdown: Shutdown,
+}
+
+/// A cheap, cloneable handle to one system: its scheduler, settings, extensions and shutdown.
+///
+/// Every task the system spawns, and every worker thread of a [`Runtime`](crate::Runtime)
+/// it owns, can find the handle again with [`Handle::current`].
+#[derive(Debug, Clone)]
+pub struct Handle {
+    inner: Arc<Inner>,
+}
+
+tokio::task_local! {
+    static TASK_CURRENT: Handle;
+}
+
+thread_local! {
+    static THREAD_CURRENT: RefCell<Option<Arc<OnceLock<Handle>>>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn set_thread_current(slot: Option<Arc<OnceLock<Handle>>>) {
+    THREAD_CURRENT.with(|current| *current.borrow_mut() = slot);
+}
+
+impl Handle {
+    pub(crate) fn new(tokio: tokio::runtime::Handle, config: Config, extensions: Extensions) -> Self {
+        Self {
+            inner: Arc::new(Inner { tokio, config, extensions, shutdown: Shutdown::default() }),
+        }
+    }
+
+    /// Returns the handle of the system running the current task or thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics when called outside a system: not in a task it spawned, not inside
+    /// [`Runtime::block_on`](crate::Runtime::block_on), not on one of its worker threads.
+    /// Use [`try_current`](Self::try_current) to get an `Option` instead.
+    #[track_caller]
+    pub fn current() -> Self {
+        match Self::try_current() {
+            Some(handle) => handle,
+            None => panic!(
+                "no Playhouse system is running here: call this inside Runtime::block_on, \
+                 #[playhouse::main], or a task the system spawned"
+            ),
+        }
+    }
+
+    /// Returns the handle of the system running the current task or thread, if any.
+    pub fn try_current() -> Option<Self> {
+        if let Ok(handle) = TASK_CURRENT.try_with(Handle::clone) {
+            return Some(handle);
+        }
+        THREAD_CURRENT.with(|current| current.borrow().as_ref().and_then(|slot| slot.get().cloned()))
+    }
+
+    /// Runs `future` with this system as the [current](Self::current) one.
+    pub fn scope<F: Future>(&self, future: F) -> impl Future<Output = F::Output> {
+        TASK_CURRENT.scope(self.clone(), future)
+    }
+
+    /// Returns the tokio runtime handle the system runs on.
+    pub fn tokio(&self) -> &tokio::runtime::Handle {
+        &self.inner.tokio
+    }
+
+    /// Returns how many messages an actor handles in a row before it yields.
+    pub fn message_budget(&self) -> u32 {
+        self.inner.config.message_budget
+    }
+
+    /// Returns the default timeout of [`shutdown`](Self::shutdown).
+    pub fn default_shutdown_timeout(&self) -> Duration {
+        self.inner.config.shutdown_timeout
+    }
+
+    /// Returns the system's typed state.
+    pub fn extensions(&self) -> &Extensions {
+        &self.inner.extensions
+    }
+
+    /// Returns `true` when both handles belong to the same system.
+    pub fn same_system(&self, other: &Handle) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Spawns a named task on the system, inside a `task.run` span carrying its name.
+    ///
+    /// The task sees this system as [current](Self::current).
+    pub fn spawn<F>(&self, name: &'static str, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let span = tracing::debug_span!("task.run", task.name = name);
+        self.spawn_in_span(span, future)
+    }
+
+    /// Spawns a task on the system inside the given span.
+    ///
+    /// The task sees this system as [current](Self::current).
+    pub fn spawn_in_span<F>(&self, span: tracing::Span, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.tokio.spawn(self.scope(future).instrument(span))
+    }
+
+    /// Registers work to run when the system shuts down.
+    ///
+    /// Hooks run in the reverse order of registration, each given the deadline by which the
+    /// whole shutdown must end; each returns a report of what it stopped and what it had to
+    /// cut off. A hook registered after shutdown started runs at once.
+    pub fn on_shutdown<H, F>(&self, hook: H)
+    where
+        H: FnOnce(tokio::time::Instant) -> F + Send + 'static,
+        F: Future<Output = crate::ShutdownReport> + Send + 'static,
+    {
+        self.inner.shutdown.register(self, hook);
+    }
+
+    /// Returns `true` once [`shutdown`](Self::shutdown) has been called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutdown.started()
+    }
+
+    /// Shuts the system down within its [default timeout](Self::default_shutdown_timeout).
+    ///
+    /// Runs every shutdown hook and returns their merged report. Calling it again returns
+    /// an empty report. The tokio runtime itself keeps running: it belongs to whoever built
+    /// it (see [`Runtime::shutdown`](crate::Runtime::shutdown)).
+    pub fn shutdown(&self) -> ShutdownFuture {
+        self.shutdown_timeout(self.default_shutdown_timeout())
+    }
+
+    /// Shuts the system down, cutting off whatever is still running after `timeout`.
+    pub fn shutdown_timeout(&self, timeout: Duration) -> ShutdownFuture {
+        self.inner.shutdown.run(timeout)
+    }
+}

@@ -1,0 +1,62 @@
+//! The blocking pool.
+
+use std::fmt;
+
+use crate::handle::Handle;
+
+/// A closure sent to the blocking pool panicked or was cancelled.
+#[derive(Debug)]
+pub struct BlockingError {
+    message: String,
+}
+
+impl BlockingError {
+    /// Returns the panic message, or why the work did not finish.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for BlockingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "blocking work failed: {}", self.message)
+    }
+}
+
+impl std::error::Error for BlockingError {}
+
+/// Extracts a readable message from a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
+    }
+}
+
+impl Handle {
+    /// Runs a blocking or CPU-heavy closure on the runtime's blocking pool and awaits it.
+    ///
+    /// The calling task yields while the closure runs, so other actors keep their worker
+    /// threads.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`BlockingError`] with the panic message if the closure panicked, or if the
+    /// runtime shut down before it ran.
+    pub async fn run_blocking<F, R>(&self, work: F) -> Result<R, BlockingError>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        match self.tokio().spawn_blocking(work).await {
+            Ok(value) => Ok(value),
+            Err(error) if error.is_panic() => {
+                Err(BlockingError { message: panic_message(&*error.into_panic()) })
+            }
+            Err(_) => Err(BlockingError { message: "the runtime shut down".to_owned() }),
+        }
+    }
+}

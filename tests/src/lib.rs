@@ -1,0 +1,1 @@
+//! Behaviour tests of Playhouse live in `tests/`; this library is empty.

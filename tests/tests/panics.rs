@@ -1,0 +1,103 @@
+//! A panic in a handler or hook is caught, ends only that actor, and is reported.
+
+use playhouse::prelude::*;
+
+#[derive(Actor, Default)]
+struct Fragile {
+    handled: u32,
+}
+
+struct Boom;
+impl Message for Boom {
+    type Reply = u32;
+}
+impl Handler<Boom> for Fragile {
+    async fn handle(&mut self, _: Boom, _ctx: &mut Context<Self>) -> u32 {
+        panic!("boom at {}", self.handled)
+    }
+}
+
+struct Fine;
+impl Message for Fine {
+    type Reply = u32;
+}
+impl Handler<Fine> for Fragile {
+    async fn handle(&mut self, _: Fine, _ctx: &mut Context<Self>) -> u32 {
+        self.handled += 1;
+        self.handled
+    }
+}
+
+#[playhouse::test]
+async fn an_ask_whose_handler_panics_gets_the_panic_message() {
+    let actor = Fragile::spawn(Fragile::default());
+    assert_eq!(actor.ask(Fine).await.unwrap(), 1);
+    match actor.ask(Boom).await {
+        Err(AskError::Panicked(message)) => assert_eq!(&*message, "boom at 1"),
+        other => panic!("expected AskError::Panicked, got {other:?}"),
+    }
+    let reason = actor.wait().await;
+    let ExitReason::Panicked(report) = &reason else { panic!("expected a panic, got {reason:?}") };
+    assert_eq!(report.during(), "handle(Boom)");
+    assert_eq!(report.message(), "boom at 1");
+    assert_eq!(reason.to_string(), "panicked in handle(Boom): boom at 1");
+    assert!(reason.is_failure());
+}
+
+#[playhouse::test(worker_threads = 2)]
+async fn a_panic_ends_only_its_own_actor() {
+    let victim = Fragile::spawn(Fragile::default());
+    let bystander = Fragile::spawn(Fragile::default());
+    victim.tell(Boom).await.unwrap();
+    assert!(matches!(victim.wait().await, ExitReason::Panicked(_)));
+    assert_eq!(bystander.ask(Fine).await.unwrap(), 1);
+    assert!(bystander.is_alive());
+}
+
+#[playhouse::test]
+async fn messages_queued_behind_a_panic_become_dead_letters_and_their_asks_resolve() {
+    let actor = Fragile::spawn(Fragile::default());
+    let system = System::current();
+    let before = system.dead_letters();
+    // Queue both before the actor gets to run (this test runs on one thread).
+    actor.try_tell(Boom).unwrap();
+    let behind = {
+        let actor = actor.clone();
+        tokio::spawn(async move { actor.ask(Fine).await })
+    };
+    assert!(matches!(behind.await.unwrap(), Err(AskError::Dropped)));
+    assert!(matches!(actor.wait().await, ExitReason::Panicked(_)));
+    assert_eq!(system.dead_letters(), before + 1);
+}
+
+/// Panics in the hook named by its argument.
+struct PanicsIn(&'static str);
+
+impl Actor for PanicsIn {
+    type Args = &'static str;
+    type Error = std::convert::Infallible;
+
+    async fn on_start(hook: &'static str, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        if hook == "on_start" {
+            panic!("cannot start");
+        }
+        Ok(PanicsIn(hook))
+    }
+
+    async fn on_stop(&mut self, _ctx: &mut Context<Self>, _reason: &ExitReason) {
+        if self.0 == "on_stop" {
+            panic!("cannot stop");
+        }
+    }
+}
+
+#[playhouse::test]
+async fn a_panic_in_a_lifecycle_hook_is_the_exit_reason() {
+    let starting = PanicsIn::spawn("on_start");
+    let reason = starting.wait().await;
+    assert_eq!(reason.to_string(), "panicked in on_start: cannot start");
+
+    let stopping = PanicsIn::spawn("on_stop");
+    stopping.stop();
+    assert_eq!(stopping.wait().await.to_string(), "panicked in on_stop: cannot stop");
+}

@@ -1,0 +1,121 @@
+//! The runtime builder, fairness between actors, and running inside an existing tokio runtime.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use playhouse::prelude::*;
+use playhouse::Builder;
+
+#[derive(Actor)]
+struct Named;
+
+struct ThreadName;
+impl Message for ThreadName {
+    type Reply = Option<String>;
+}
+impl Handler<ThreadName> for Named {
+    async fn handle(&mut self, _: ThreadName, _ctx: &mut Context<Self>) -> Option<String> {
+        std::thread::current().name().map(str::to_owned)
+    }
+}
+
+#[test]
+fn actors_run_on_the_named_worker_threads_of_the_builder() {
+    let runtime = Builder::new().worker_threads(2).thread_name("stage").build().unwrap();
+    let name = runtime.block_on(async { Named::spawn(Named).ask(ThreadName).await.unwrap() });
+    assert_eq!(name.as_deref(), Some("stage"));
+    assert!(runtime.shutdown().is_clean());
+}
+
+#[test]
+fn invalid_settings_are_refused_with_a_clear_error() {
+    let error = Builder::new().worker_threads(0).build().unwrap_err();
+    assert_eq!(error.to_string(), "invalid runtime configuration: worker_threads must be at least 1");
+    let error = Builder::new().message_budget(0).build().unwrap_err();
+    assert_eq!(error.to_string(), "invalid runtime configuration: message_budget must be at least 1");
+    let error = Builder::new().start_paused(true).build().unwrap_err();
+    assert_eq!(error.to_string(), "invalid runtime configuration: paused time needs the current-thread scheduler");
+}
+
+#[test]
+fn system_current_is_only_found_inside_a_system() {
+    assert!(System::try_current().is_none());
+    let runtime = Builder::new_current_thread().build().unwrap();
+    assert!(runtime.block_on(async { System::try_current().is_some() }));
+    runtime.shutdown();
+}
+
+#[tokio::test]
+async fn a_system_attaches_to_a_running_tokio_runtime() {
+    let system = System::attach().unwrap();
+    let actor = system.spawn::<Named>(Named);
+    assert!(actor.ask(ThreadName).await.is_ok());
+    // Inside the actor, the system is found as the current one.
+    assert_eq!(system.live_actors(), 1);
+    let report = system.shutdown().await;
+    assert_eq!(report.stopped, vec![actor.to_string()]);
+    assert_eq!(actor.wait().await, ExitReason::Shutdown);
+}
+
+#[test]
+fn attach_outside_tokio_is_an_error_not_a_panic() {
+    let error = System::attach().unwrap_err();
+    assert!(error.to_string().contains("inside a tokio runtime"), "{error}");
+}
+
+/// Counts messages; `Flood` actors and a `Probe` share one thread to show fairness.
+#[derive(Actor)]
+struct Busy {
+    handled: Arc<AtomicUsize>,
+}
+
+struct Tick;
+impl Message for Tick {
+    type Reply = ();
+}
+impl Handler<Tick> for Busy {
+    async fn handle(&mut self, _: Tick, _ctx: &mut Context<Self>) {
+        self.handled.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_busy_actor_yields_after_its_message_budget() {
+    let runtime = Builder::new_current_thread().message_budget(16).build().unwrap();
+    runtime.block_on(async {
+        let flood_count = Arc::new(AtomicUsize::new(0));
+        let flood = Busy::builder()
+            .mailbox(Mailbox::unbounded())
+            .spawn(Busy { handled: Arc::clone(&flood_count) });
+        for _ in 0..1_000 {
+            flood.try_tell(Tick).unwrap();
+        }
+        let other = Busy::spawn(Busy { handled: Arc::new(AtomicUsize::new(0)) });
+        // The other actor gets its turn long before the flood is drained: the flooded actor
+        // yields its (only) thread every 16 messages.
+        other.ask(Tick).await.unwrap();
+        let handled = flood_count.load(Ordering::Relaxed);
+        assert!(handled < 1_000, "the flooded actor handled all {handled} messages first");
+        assert!(handled >= 16);
+    });
+    runtime.shutdown();
+}
+
+#[test]
+fn the_runtime_reports_its_message_budget() {
+    let runtime = Builder::new_current_thread().message_budget(7).build().unwrap();
+    assert_eq!(runtime.handle().message_budget(), 7);
+    runtime.shutdown();
+}
+
+#[test]
+fn blocking_work_runs_on_the_blocking_pool_and_reports_panics() {
+    let runtime = Builder::new().worker_threads(1).build().unwrap();
+    runtime.block_on(async {
+        let handle = playhouse::runtime::Handle::current();
+        assert_eq!(handle.run_blocking(|| 6 * 7).await.unwrap(), 42);
+        let error = handle.run_blocking(|| -> u8 { panic!("disk on fire") }).await.unwrap_err();
+        assert_eq!(error.message(), "disk on fire");
+    });
+    runtime.shutdown();
+}
