@@ -94,25 +94,32 @@ pub(crate) enum NoReply {
     Panicked(Arc<str>),
 }
 
+type PanickedReply = Box<dyn FnOnce(Arc<str>)>;
+
 thread_local! {
-    /// Set by the actor loop while it drops the future of a handler that panicked, so that
-    /// the reply slot inside it can say so.
-    static PANICKING_HANDLER: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
+    /// Reply slots dropped while a handler unwound from a panic, waiting to hear its message.
+    static PANICKED_REPLIES: RefCell<Vec<PanickedReply>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `drop_it` (which drops a panicked handler's future) so reply slots report `message`.
-pub(crate) fn drop_after_panic<T>(message: Arc<str>, value: T) {
-    PANICKING_HANDLER.with(|slot| *slot.borrow_mut() = Some(message));
-    drop(value);
-    PANICKING_HANDLER.with(|slot| *slot.borrow_mut() = None);
+/// Tells every asker whose reply slot was dropped by the panic just caught on this thread
+/// that the handler panicked with `message`.
+///
+/// The actor loop calls this right after catching a handler's panic: unwinding drops the
+/// handler future's locals (its reply slot among them) before the panic's message is known,
+/// so the slots wait here for it.
+pub(crate) fn report_panic(message: &Arc<str>) {
+    let replies = PANICKED_REPLIES.with(|replies| std::mem::take(&mut *replies.borrow_mut()));
+    for reply in replies {
+        reply(Arc::clone(message));
+    }
 }
 
 /// The sending half of an ask's reply. Dropped without a reply, it tells the asker why.
-pub(crate) struct ReplyTo<R> {
+pub(crate) struct ReplyTo<R: Send + 'static> {
     sender: Option<oneshot::Sender<Result<R, NoReply>>>,
 }
 
-impl<R> ReplyTo<R> {
+impl<R: Send + 'static> ReplyTo<R> {
     pub(crate) fn new(sender: oneshot::Sender<Result<R, NoReply>>) -> Self {
         Self { sender: Some(sender) }
     }
@@ -125,13 +132,16 @@ impl<R> ReplyTo<R> {
     }
 }
 
-impl<R> Drop for ReplyTo<R> {
+impl<R: Send + 'static> Drop for ReplyTo<R> {
     fn drop(&mut self) {
-        if let Some(sender) = self.sender.take() {
-            let reason = PANICKING_HANDLER
-                .with(|slot| slot.borrow().clone())
-                .map_or(NoReply::Dropped, NoReply::Panicked);
-            let _ = sender.send(Err(reason));
+        let Some(sender) = self.sender.take() else { return };
+        if std::thread::panicking() {
+            let reply: PanickedReply = Box::new(move |message| {
+                let _ = sender.send(Err(NoReply::Panicked(message)));
+            });
+            PANICKED_REPLIES.with(|replies| replies.borrow_mut().push(reply));
+        } else {
+            let _ = sender.send(Err(NoReply::Dropped));
         }
     }
 }

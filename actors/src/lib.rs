@@ -107,7 +107,7 @@ pub use exit::{ExitReason, PanicReport};
 pub use mailbox::{Mailbox, DEFAULT_MAILBOX_CAPACITY};
 pub use message::{Handler, Message};
 pub use spawn::ActorBuilder;
-pub use system::{System, SystemConfig, DEFAULT_ASK_TIMEOUT};
+pub use system::{System, SystemConfig, DEFAULT_ASK_TIMEOUT, DEFAULT_STOP_TIMEOUT};
 
 pub use playhouse_macros::{main, message, messages, test, Actor};
 pub use playhouse_runtime::{BuildError, Builder, Runtime, ShutdownReport};

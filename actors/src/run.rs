@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::actor::Actor;
 use crate::cell::{short_type_name, ActorCell, KILL, SHUTDOWN};
 use crate::context::Context;
-use crate::envelope::drop_after_panic;
+use crate::envelope::report_panic;
 use crate::exit::{ExitReason, PanicReport};
 use crate::mailbox::{MailboxReceiver, TryRecv};
 use crate::trace;
@@ -97,7 +97,8 @@ async fn receive<A: Actor>(
             Outcome::Killed => return ExitReason::Killed,
             Outcome::Panicked(message) => {
                 let message: Arc<str> = message.into();
-                drop_after_panic(Arc::clone(&message), handler);
+                drop(handler);
+                report_panic(&message);
                 let during = format!("handle({})", short_type_name(message_type));
                 return ExitReason::Panicked(PanicReport::new(during, message));
             }

@@ -19,6 +19,9 @@ use crate::spawn::ActorBuilder;
 /// How long an [`ask`](crate::ActorRef::ask) waits for its reply unless configured.
 pub const DEFAULT_ASK_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long system shutdown waits for one actor to stop gracefully before killing it.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Actor-level defaults of a system, set when the runtime is built.
 ///
 /// # Examples
@@ -39,11 +42,12 @@ pub const DEFAULT_ASK_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct SystemConfig {
     ask_timeout: Duration,
+    stop_timeout: Duration,
 }
 
 impl Default for SystemConfig {
     fn default() -> Self {
-        Self { ask_timeout: DEFAULT_ASK_TIMEOUT }
+        Self { ask_timeout: DEFAULT_ASK_TIMEOUT, stop_timeout: DEFAULT_STOP_TIMEOUT }
     }
 }
 
@@ -53,6 +57,14 @@ impl SystemConfig {
     /// [`ask_timeout`](crate::ActorRef::ask_timeout).
     pub fn ask_timeout(mut self, timeout: Duration) -> Self {
         self.ask_timeout = timeout;
+        self
+    }
+
+    /// Sets how long system shutdown waits for each actor to stop gracefully before it
+    /// kills that actor and moves on to the next ([`DEFAULT_STOP_TIMEOUT`] unless set).
+    /// The shutdown's own timeout still bounds the whole.
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
         self
     }
 }
@@ -185,8 +197,10 @@ impl System {
     ///
     /// Actors stop one after another in reverse start order, each handling what it already
     /// has queued and then running `on_stop`, and end with
-    /// [`ExitReason::Shutdown`](crate::ExitReason::Shutdown). Whatever still runs at the
-    /// deadline is killed and listed as cut off in the report. Actors spawned after
+    /// [`ExitReason::Shutdown`](crate::ExitReason::Shutdown). An actor that takes longer
+    /// than the [stop timeout](SystemConfig::stop_timeout) is killed and the next one's turn
+    /// comes; once the shutdown's own timeout has passed, every actor left is killed at
+    /// once. Killed actors are listed as cut off in the report. Actors spawned after
     /// shutdown began are stopped as soon as they start.
     pub fn shutdown(&self) -> ShutdownFuture {
         self.handle.shutdown()
@@ -237,7 +251,8 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
         for cell in cells {
             seen.insert(cell.id());
             cell.signal(SHUTDOWN);
-            if tokio::time::timeout_at(deadline, cell.wait()).await.is_ok() {
+            let wait_until = deadline.min(Instant::now() + state.config.stop_timeout);
+            if tokio::time::timeout_at(wait_until, cell.wait()).await.is_ok() {
                 report.stopped.push(cell.to_string());
             } else {
                 // Killed, it ends at its next await; the report does not wait for that.

@@ -17,6 +17,17 @@ impl Handler<Boom> for Fragile {
     }
 }
 
+/// Keeps the actor busy until the gate opens.
+struct Hold(std::sync::Arc<tokio::sync::Notify>);
+impl Message for Hold {
+    type Reply = ();
+}
+impl Handler<Hold> for Fragile {
+    async fn handle(&mut self, Hold(gate): Hold, _ctx: &mut Context<Self>) {
+        gate.notified().await;
+    }
+}
+
 struct Fine;
 impl Message for Fine {
     type Reply = u32;
@@ -59,13 +70,23 @@ async fn messages_queued_behind_a_panic_become_dead_letters_and_their_asks_resol
     let actor = Fragile::spawn(Fragile::default());
     let system = System::current();
     let before = system.dead_letters();
-    // Queue both before the actor gets to run (this test runs on one thread).
-    actor.try_tell(Boom).unwrap();
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    actor.tell(Hold(gate.clone())).await.unwrap();
+    actor.tell(Boom).await.unwrap();
+    // Once only `Boom` waits, the actor is inside `Hold`.
+    while actor.mailbox_len() > 1 {
+        tokio::task::yield_now().await;
+    }
     let behind = {
         let actor = actor.clone();
         tokio::spawn(async move { actor.ask(Fine).await })
     };
-    assert!(matches!(behind.await.unwrap(), Err(AskError::Dropped)));
+    while actor.mailbox_len() < 2 {
+        tokio::task::yield_now().await;
+    }
+    gate.notify_one();
+    let behind = behind.await.unwrap();
+    assert!(matches!(behind, Err(AskError::Dropped)), "{behind:?}");
     assert!(matches!(actor.wait().await, ExitReason::Panicked(_)));
     assert_eq!(system.dead_letters(), before + 1);
 }

@@ -1,0 +1,137 @@
+//! System shutdown: every actor stops, newest first, within a timeout, with a report.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use playhouse::prelude::*;
+use playhouse::Builder;
+use tokio::sync::Notify;
+
+/// Writes its name to a shared log when it stops.
+struct Logged {
+    name: &'static str,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Actor for Logged {
+    type Args = (&'static str, Arc<Mutex<Vec<String>>>);
+    type Error = std::convert::Infallible;
+
+    async fn on_start((name, log): Self::Args, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Logged { name, log })
+    }
+
+    async fn on_stop(&mut self, _ctx: &mut Context<Self>, reason: &ExitReason) {
+        self.log.lock().unwrap().push(format!("{} {reason}", self.name));
+    }
+}
+
+/// Never returns: the kind of handler a shutdown must cut off.
+struct Stuck(Arc<Notify>);
+impl Message for Stuck {
+    type Reply = ();
+}
+impl Handler<Stuck> for Logged {
+    async fn handle(&mut self, Stuck(started): Stuck, _ctx: &mut Context<Self>) {
+        started.notify_one();
+        std::future::pending::<()>().await;
+    }
+}
+
+#[test]
+fn shutdown_stops_every_actor_in_reverse_start_order() {
+    let runtime = Builder::new().worker_threads(2).build().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let actors = runtime.block_on(async {
+        ["first", "second", "third"].map(|name| Logged::spawn((name, Arc::clone(&log))))
+    });
+    let report = runtime.shutdown();
+    assert!(report.is_clean(), "{report}");
+    let expected: Vec<String> = actors.iter().rev().map(ToString::to_string).collect();
+    assert_eq!(report.stopped, expected);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["third stopped by system shutdown", "second stopped by system shutdown", "first stopped by system shutdown"]
+    );
+    for actor in &actors {
+        assert_eq!(actor.exit_reason(), Some(ExitReason::Shutdown));
+    }
+}
+
+#[test]
+fn shutdown_cuts_off_what_does_not_stop_in_time_and_says_so() {
+    let runtime = Builder::new_current_thread()
+        .start_paused(true)
+        .extension(playhouse::SystemConfig::default().stop_timeout(Duration::from_millis(100)))
+        .build()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (fine, stuck) = runtime.block_on(async {
+        let fine = Logged::spawn(("fine", Arc::clone(&log)));
+        let stuck = Logged::spawn(("stuck", Arc::clone(&log)));
+        let started = Arc::new(Notify::new());
+        stuck.tell(Stuck(Arc::clone(&started))).await.unwrap();
+        started.notified().await;
+        (fine, stuck)
+    });
+    let report = runtime.shutdown_timeout(Duration::from_secs(1));
+    assert_eq!(report.cut_off, vec![stuck.to_string()]);
+    assert_eq!(report.stopped, vec![fine.to_string()]);
+    assert!(!report.is_clean());
+    assert!(report.to_string().contains("1 cut off"), "{report}");
+    assert_eq!(stuck.exit_reason(), Some(ExitReason::Killed));
+    assert_eq!(*log.lock().unwrap(), ["fine stopped by system shutdown"]);
+}
+
+#[test]
+fn the_shutdown_timeout_bounds_the_whole_shutdown() {
+    let runtime = Builder::new_current_thread().start_paused(true).build().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (older, stuck) = runtime.block_on(async {
+        let older = Logged::spawn(("older", Arc::clone(&log)));
+        let stuck = Logged::spawn(("stuck", Arc::clone(&log)));
+        let started = Arc::new(Notify::new());
+        stuck.tell(Stuck(Arc::clone(&started))).await.unwrap();
+        started.notified().await;
+        (older, stuck)
+    });
+    // The stuck actor uses up the whole second, so the older one is cut off as well.
+    let report = runtime.shutdown_timeout(Duration::from_secs(1));
+    assert_eq!(report.cut_off, vec![stuck.to_string(), older.to_string()]);
+    assert_eq!(report.elapsed, Duration::from_secs(1));
+}
+
+#[playhouse::test]
+async fn shutdown_drains_queued_messages_and_leaves_no_actor_alive() {
+    let system = System::current();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let actors: Vec<_> = (0..50).map(|_| Logged::spawn(("worker", Arc::clone(&log)))).collect();
+    assert_eq!(system.live_actors(), 50);
+    let report = system.shutdown().await;
+    assert_eq!(report.stopped.len(), 50);
+    assert_eq!(system.live_actors(), 0);
+    for actor in &actors {
+        assert!(!actor.is_alive());
+    }
+    // A second shutdown finds nothing left to do.
+    assert_eq!(system.shutdown().await.stopped.len(), 0);
+}
+
+#[playhouse::test]
+async fn an_actor_spawned_after_shutdown_is_stopped_at_once() {
+    let system = System::current();
+    system.shutdown().await;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let late = Logged::spawn(("late", Arc::clone(&log)));
+    assert_eq!(late.wait().await, ExitReason::Shutdown);
+    assert_eq!(system.live_actors(), 0);
+}
+
+#[test]
+fn dropping_the_runtime_releases_waiters_and_asks() {
+    let runtime = Builder::new_current_thread().build().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let actor = runtime.block_on(async { Logged::spawn(("dropped", Arc::clone(&log))) });
+    drop(runtime);
+    assert_eq!(actor.exit_reason(), Some(ExitReason::Killed));
+}

@@ -1,0 +1,67 @@
+//! Spans: one per actor, one per handled message, with the documented names and fields.
+
+use std::sync::{Arc, Mutex};
+
+use playhouse::prelude::*;
+use tracing::span::{Attributes, Id};
+use tracing::Subscriber;
+use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
+/// Records every new span as `name{field=value,...}` with its parent's name.
+#[derive(Clone, Default)]
+struct SpanLog(Arc<Mutex<Vec<(String, Option<String>)>>>);
+
+struct FieldText(String);
+impl tracing::field::Visit for FieldText {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!("{}={:?},", field.name(), value));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.push_str(&format!("{}={},", field.name(), value));
+    }
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for SpanLog {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        let mut fields = FieldText(String::new());
+        attrs.record(&mut fields);
+        let span = ctx.span(id).unwrap();
+        let parent = span.parent().map(|parent| parent.name().to_owned());
+        self.0.lock().unwrap().push((format!("{}{{{}}}", attrs.metadata().name(), fields.0), parent));
+    }
+}
+
+#[derive(Actor)]
+struct Traced;
+
+struct Hello;
+impl Message for Hello {
+    type Reply = ();
+}
+impl Handler<Hello> for Traced {
+    async fn handle(&mut self, _: Hello, _ctx: &mut Context<Self>) {}
+}
+
+#[test]
+fn actors_and_messages_get_their_spans() {
+    let log = SpanLog::default();
+    let subscriber = tracing_subscriber::registry().with(log.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let runtime = playhouse::Builder::new_current_thread().build().unwrap();
+    let id = runtime.block_on(async {
+        let actor = Traced::spawn(Traced);
+        actor.ask(Hello).await.unwrap();
+        actor.id().as_u64()
+    });
+    runtime.shutdown();
+    let spans = log.0.lock().unwrap().clone();
+    let actor_span = format!("actor.run{{actor.id={id},actor.type=Traced,}}");
+    assert!(spans.iter().any(|(span, _)| *span == actor_span), "{spans:#?}");
+    let message_span = spans
+        .iter()
+        .find(|(span, _)| span.starts_with("actor.handle_message{message.type=tracing::Hello"))
+        .unwrap_or_else(|| panic!("no message span in {spans:#?}"));
+    assert_eq!(message_span.1.as_deref(), Some("actor.run"), "the message span is inside the actor's");
+}
