@@ -59,7 +59,10 @@ pub struct ActorRef<A: Actor> {
 
 impl<A: Actor> Clone for ActorRef<A> {
     fn clone(&self) -> Self {
-        Self { sender: self.sender.clone(), cell: Arc::clone(&self.cell) }
+        Self {
+            sender: self.sender.clone(),
+            cell: Arc::clone(&self.cell),
+        }
     }
 }
 
@@ -107,7 +110,9 @@ impl<A: Actor> ActorRef<A> {
             return Err(SendError(message));
         }
         match self.sender.reserve(self.cell.queued()).await {
-            Ok(permit) => permit.send(Tell(message)).map_err(|Tell(message)| SendError(message)),
+            Ok(permit) => permit
+                .send(Tell(message))
+                .map_err(|Tell(message)| SendError(message)),
             Err(()) => Err(SendError(message)),
         }
     }
@@ -127,9 +132,9 @@ impl<A: Actor> ActorRef<A> {
             return Err(TrySendError::Stopped(message));
         }
         match self.sender.try_reserve(self.cell.queued()) {
-            Ok(permit) => {
-                permit.send(Tell(message)).map_err(|Tell(message)| TrySendError::Stopped(message))
-            }
+            Ok(permit) => permit
+                .send(Tell(message))
+                .map_err(|Tell(message)| TrySendError::Stopped(message)),
             Err(TryReserveError::Full) => Err(TrySendError::Full(message)),
             Err(TryReserveError::Closed) => Err(TrySendError::Stopped(message)),
         }
@@ -164,7 +169,11 @@ impl<A: Actor> ActorRef<A> {
     /// # Errors
     ///
     /// As [`ask`](Self::ask).
-    pub async fn ask_timeout<M>(&self, message: M, timeout: Duration) -> Result<M::Reply, AskError<M>>
+    pub async fn ask_timeout<M>(
+        &self,
+        message: M,
+        timeout: Duration,
+    ) -> Result<M::Reply, AskError<M>>
     where
         A: Handler<M>,
         M: Message,
@@ -173,13 +182,21 @@ impl<A: Actor> ActorRef<A> {
             return Err(AskError::Stopped(message));
         }
         let deadline = Instant::now() + timeout;
-        let permit = match tokio::time::timeout_at(deadline, self.sender.reserve(self.cell.queued())).await {
+        let permit = match tokio::time::timeout_at(
+            deadline,
+            self.sender.reserve(self.cell.queued()),
+        )
+        .await
+        {
             Ok(Ok(permit)) => permit,
             Ok(Err(())) => return Err(AskError::Stopped(message)),
             Err(_elapsed) => return Err(AskError::Full(message)),
         };
         let (reply_sender, reply) = oneshot::channel();
-        if let Err(refused) = permit.send(Ask { message, reply: ReplyTo::new(reply_sender) }) {
+        if let Err(refused) = permit.send(Ask {
+            message,
+            reply: ReplyTo::new(reply_sender),
+        }) {
             return Err(AskError::Stopped(refused.into_message()));
         }
         match tokio::time::timeout_at(deadline, reply).await {

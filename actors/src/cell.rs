@@ -152,7 +152,10 @@ pub(crate) fn short_type_name(full: &str) -> String {
     let mut out = String::with_capacity(full.len());
     let mut segment_start = 0;
     for (index, ch) in full.char_indices() {
-        if matches!(ch, '<' | '>' | ',' | ' ' | '(' | ')' | '[' | ']' | '&' | ';') {
+        if matches!(
+            ch,
+            '<' | '>' | ',' | ' ' | '(' | ')' | '[' | ']' | '&' | ';'
+        ) {
             out.push_str(last_segment(&full[segment_start..index]));
             out.push(ch);
             segment_start = index + ch.len_utf8();
@@ -173,7 +176,10 @@ mod tests {
     #[test]
     fn short_type_name_drops_module_paths() {
         assert_eq!(short_type_name("a::b::Counter"), "Counter");
-        assert_eq!(short_type_name("a::Wrap<b::c::Inner, u8>"), "Wrap<Inner, u8>");
+        assert_eq!(
+            short_type_name("a::Wrap<b::c::Inner, u8>"),
+            "Wrap<Inner, u8>"
+        );
         assert_eq!(short_type_name("Plain"), "Plain");
     }
 }

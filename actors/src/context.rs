@@ -91,6 +91,8 @@ impl<A: Actor> Context<A> {
 
 impl<A: Actor> fmt::Debug for Context<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context").field("actor", &self.myself).finish_non_exhaustive()
+        f.debug_struct("Context")
+            .field("actor", &self.myself)
+            .finish_non_exhaustive()
     }
 }

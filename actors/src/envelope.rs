@@ -27,7 +27,11 @@ pub(crate) trait Dispatch<A: Actor>: Send + 'static {
     fn message_type(&self) -> &'static str;
 
     /// Hands the message to the actor's handler; the future sends any reply.
-    fn dispatch<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a>;
+    fn dispatch<'a>(
+        self: Box<Self>,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+    ) -> HandlerFuture<'a>;
 
     /// Turns the envelope back into its concrete type, to return a refused message.
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
@@ -45,7 +49,11 @@ where
         std::any::type_name::<M>()
     }
 
-    fn dispatch<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+    fn dispatch<'a>(
+        self: Box<Self>,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+    ) -> HandlerFuture<'a> {
         let Tell(message) = *self;
         Box::pin(async move {
             actor.handle(message, ctx).await;
@@ -72,7 +80,11 @@ where
         std::any::type_name::<M>()
     }
 
-    fn dispatch<'a>(self: Box<Self>, actor: &'a mut A, ctx: &'a mut Context<A>) -> HandlerFuture<'a> {
+    fn dispatch<'a>(
+        self: Box<Self>,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+    ) -> HandlerFuture<'a> {
         let Ask { message, reply } = *self;
         Box::pin(async move {
             let value = actor.handle(message, ctx).await;
@@ -121,7 +133,9 @@ pub(crate) struct ReplyTo<R: Send + 'static> {
 
 impl<R: Send + 'static> ReplyTo<R> {
     pub(crate) fn new(sender: oneshot::Sender<Result<R, NoReply>>) -> Self {
-        Self { sender: Some(sender) }
+        Self {
+            sender: Some(sender),
+        }
     }
 
     fn send(mut self, value: R) {
@@ -134,7 +148,9 @@ impl<R: Send + 'static> ReplyTo<R> {
 
 impl<R: Send + 'static> Drop for ReplyTo<R> {
     fn drop(&mut self) {
-        let Some(sender) = self.sender.take() else { return };
+        let Some(sender) = self.sender.take() else {
+            return;
+        };
         if std::thread::panicking() {
             let reply: PanickedReply = Box::new(move |message| {
                 let _ = sender.send(Err(NoReply::Panicked(message)));

@@ -21,7 +21,9 @@ impl<M> SendError<M> {
 
 impl<M> fmt::Debug for SendError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SendError").field(&message_type::<M>()).finish()
+        f.debug_tuple("SendError")
+            .field(&message_type::<M>())
+            .finish()
     }
 }
 
@@ -119,7 +121,10 @@ impl<M> AskError<M> {
 impl<M> fmt::Debug for AskError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AskError::Stopped(_) => f.debug_tuple("Stopped").field(&message_type::<M>()).finish(),
+            AskError::Stopped(_) => f
+                .debug_tuple("Stopped")
+                .field(&message_type::<M>())
+                .finish(),
             AskError::Full(_) => f.debug_tuple("Full").field(&message_type::<M>()).finish(),
             AskError::Timeout => f.write_str("Timeout"),
             AskError::Dropped => f.write_str("Dropped"),

@@ -54,7 +54,10 @@ pub struct PanicReport {
 
 impl PanicReport {
     pub(crate) fn new(during: impl Into<Arc<str>>, message: impl Into<Arc<str>>) -> Self {
-        Self { during: during.into(), message: message.into() }
+        Self {
+            during: during.into(),
+            message: message.into(),
+        }
     }
 
     /// Where the panic happened: `on_start`, `on_stop`, or `handle(MessageType)`.

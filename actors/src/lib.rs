@@ -118,11 +118,17 @@ pub mod runtime {
 }
 
 /// The names most programs need: `use playhouse::prelude::*;`.
+///
+/// `#[playhouse::main]` and `#[playhouse::test]` are not here: a glob import of `test` would
+/// clash with the built-in `#[test]`.
 pub mod prelude {
-    //! `#[playhouse::main]` and `#[playhouse::test]` are not here: a glob import of `test`
-    //! would clash with the built-in `#[test]`.
     pub use crate::{
-        message, messages, Actor, ActorRef, AskError, Context, ExitReason, Handler, Mailbox, Message,
-        Recipient, SendError, System, TrySendError, WeakActorRef,
+        message, messages, Actor, ActorRef, AskError, Context, ExitReason, Handler, Mailbox,
+        Message, Recipient, SendError, System, TrySendError, WeakActorRef,
     };
 }
+
+/// The README's examples, compiled and run as doc tests so that the front door stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -61,7 +61,9 @@ impl Mailbox {
         if capacity == 0 {
             None
         } else {
-            Some(Self { capacity: Some(capacity) })
+            Some(Self {
+                capacity: Some(capacity),
+            })
         }
     }
 
@@ -82,7 +84,10 @@ impl Default for Mailbox {
     }
 }
 
-pub(crate) fn channel<A: Actor>(mailbox: Mailbox, cell: &Arc<ActorCell>) -> (MailboxSender<A>, MailboxReceiver<A>) {
+pub(crate) fn channel<A: Actor>(
+    mailbox: Mailbox,
+    cell: &Arc<ActorCell>,
+) -> (MailboxSender<A>, MailboxReceiver<A>) {
     match mailbox.capacity {
         Some(capacity) => {
             let (tx, rx) = mpsc::channel(capacity);
@@ -90,7 +95,10 @@ pub(crate) fn channel<A: Actor>(mailbox: Mailbox, cell: &Arc<ActorCell>) -> (Mai
         }
         None => {
             let (tx, rx) = mpsc::unbounded_channel();
-            (MailboxSender::Unbounded(tx), MailboxReceiver::Unbounded(rx, Arc::clone(cell)))
+            (
+                MailboxSender::Unbounded(tx),
+                MailboxReceiver::Unbounded(rx, Arc::clone(cell)),
+            )
         }
     }
 }
@@ -119,7 +127,10 @@ impl<A: Actor> MailboxSender<A> {
     /// Waits for room in the mailbox. `Err` means the mailbox is closed.
     ///
     /// Cancel safety: dropping the future gives up the place in line and nothing else.
-    pub(crate) async fn reserve<'a>(&'a self, queued: &'a AtomicUsize) -> Result<Permit<'a, A>, ()> {
+    pub(crate) async fn reserve<'a>(
+        &'a self,
+        queued: &'a AtomicUsize,
+    ) -> Result<Permit<'a, A>, ()> {
         match self {
             Self::Bounded(tx) => tx.reserve().await.map(Permit::Bounded).map_err(|_| ()),
             Self::Unbounded(tx) if tx.is_closed() => Err(()),
@@ -127,12 +138,19 @@ impl<A: Actor> MailboxSender<A> {
         }
     }
 
-    pub(crate) fn try_reserve<'a>(&'a self, queued: &'a AtomicUsize) -> Result<Permit<'a, A>, TryReserveError> {
+    pub(crate) fn try_reserve<'a>(
+        &'a self,
+        queued: &'a AtomicUsize,
+    ) -> Result<Permit<'a, A>, TryReserveError> {
         match self {
-            Self::Bounded(tx) => tx.try_reserve().map(Permit::Bounded).map_err(|error| match error {
-                mpsc::error::TrySendError::Full(()) => TryReserveError::Full,
-                mpsc::error::TrySendError::Closed(()) => TryReserveError::Closed,
-            }),
+            Self::Bounded(tx) => {
+                tx.try_reserve()
+                    .map(Permit::Bounded)
+                    .map_err(|error| match error {
+                        mpsc::error::TrySendError::Full(()) => TryReserveError::Full,
+                        mpsc::error::TrySendError::Closed(()) => TryReserveError::Closed,
+                    })
+            }
             Self::Unbounded(tx) if tx.is_closed() => Err(TryReserveError::Closed),
             Self::Unbounded(tx) => Ok(Permit::Unbounded(tx, queued)),
         }
@@ -174,7 +192,11 @@ impl<A: Actor> Permit<'_, A> {
                 tx.send(Box::new(payload)).map_err(|refused| {
                     queued.fetch_sub(1, Ordering::Relaxed);
                     // The envelope we just boxed is a `P`; the downcast only undoes the boxing.
-                    *refused.0.into_any().downcast::<P>().ok().expect("refused envelope changed type")
+                    *refused
+                        .0
+                        .into_any()
+                        .downcast::<P>()
+                        .expect("refused envelope changed type")
                 })
             }
         }

@@ -76,5 +76,9 @@ pub trait Message: Send + 'static {
 )]
 pub trait Handler<M: Message>: Actor {
     /// Handles one message and returns the reply.
-    fn handle(&mut self, message: M, ctx: &mut Context<Self>) -> impl Future<Output = M::Reply> + Send;
+    fn handle(
+        &mut self,
+        message: M,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = M::Reply> + Send;
 }

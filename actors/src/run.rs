@@ -18,7 +18,11 @@ use crate::mailbox::{MailboxReceiver, TryRecv};
 use crate::trace;
 
 /// Runs one actor from start to end and returns why it ended.
-pub(crate) async fn run<A: Actor>(args: A::Args, mut ctx: Context<A>, mut mailbox: MailboxReceiver<A>) -> ExitReason {
+pub(crate) async fn run<A: Actor>(
+    args: A::Args,
+    mut ctx: Context<A>,
+    mut mailbox: MailboxReceiver<A>,
+) -> ExitReason {
     let cell = Arc::clone(ctx.cell());
     let reason = match start(args, &mut ctx, &cell).await {
         Err(reason) => reason,
@@ -40,7 +44,11 @@ pub(crate) async fn run<A: Actor>(args: A::Args, mut ctx: Context<A>, mut mailbo
     reason
 }
 
-async fn start<A: Actor>(args: A::Args, ctx: &mut Context<A>, cell: &ActorCell) -> Result<A, ExitReason> {
+async fn start<A: Actor>(
+    args: A::Args,
+    ctx: &mut Context<A>,
+    cell: &ActorCell,
+) -> Result<A, ExitReason> {
     let mut starting = Box::pin(A::on_start(args, ctx));
     match Guarded::new(&mut starting, cell).await {
         Outcome::Done(Ok(actor)) => {
@@ -48,7 +56,9 @@ async fn start<A: Actor>(args: A::Args, ctx: &mut Context<A>, cell: &ActorCell) 
             Ok(actor)
         }
         Outcome::Done(Err(error)) => Err(ExitReason::StartFailed(error.to_string().into())),
-        Outcome::Panicked(message) => Err(ExitReason::Panicked(PanicReport::new("on_start", message))),
+        Outcome::Panicked(message) => {
+            Err(ExitReason::Panicked(PanicReport::new("on_start", message)))
+        }
         Outcome::Killed => Err(ExitReason::Killed),
     }
 }
@@ -92,7 +102,10 @@ async fn receive<A: Actor>(
 
         let message_type = envelope.message_type();
         let mut handler = envelope.dispatch(actor, ctx);
-        match Guarded::new(&mut handler, cell).instrument(trace::message_span(message_type)).await {
+        match Guarded::new(&mut handler, cell)
+            .instrument(trace::message_span(message_type))
+            .await
+        {
             Outcome::Done(()) => {}
             Outcome::Killed => return ExitReason::Killed,
             Outcome::Panicked(message) => {
@@ -113,7 +126,12 @@ async fn receive<A: Actor>(
     }
 }
 
-async fn stop<A: Actor>(actor: &mut A, ctx: &mut Context<A>, cell: &ActorCell, reason: ExitReason) -> ExitReason {
+async fn stop<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    cell: &ActorCell,
+    reason: ExitReason,
+) -> ExitReason {
     let mut stopping = Box::pin(actor.on_stop(ctx, &reason));
     let outcome = Guarded::new(&mut stopping, cell).await;
     drop(stopping);
@@ -142,7 +160,11 @@ struct Guarded<'a, F> {
 
 impl<'a, F> Guarded<'a, F> {
     fn new(future: &'a mut F, cell: &'a ActorCell) -> Self {
-        Self { future, cell, kill_wait: None }
+        Self {
+            future,
+            cell,
+            kill_wait: None,
+        }
     }
 }
 
@@ -161,7 +183,9 @@ impl<F: Future + Unpin> Future for Guarded<'_, F> {
                 return Poll::Ready(Outcome::Killed);
             }
             let cell = this.cell;
-            let wait = this.kill_wait.get_or_insert_with(|| Box::pin(cell.wake_notified()));
+            let wait = this
+                .kill_wait
+                .get_or_insert_with(|| Box::pin(cell.wake_notified()));
             match wait.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 // A signal arrived (maybe only a stop): look again, and wait anew if needed.

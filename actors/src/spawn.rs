@@ -43,14 +43,19 @@ impl<A: Actor> Default for ActorBuilder<A> {
 
 impl<A: Actor> fmt::Debug for ActorBuilder<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ActorBuilder").field("mailbox", &self.mailbox).finish()
+        f.debug_struct("ActorBuilder")
+            .field("mailbox", &self.mailbox)
+            .finish()
     }
 }
 
 impl<A: Actor> ActorBuilder<A> {
     /// Starts a builder with the actor type's defaults.
     pub fn new() -> Self {
-        Self { mailbox: None, _actor: PhantomData }
+        Self {
+            mailbox: None,
+            _actor: PhantomData,
+        }
     }
 
     /// Chooses the mailbox instead of [`Actor::mailbox`].
@@ -76,15 +81,24 @@ impl<A: Actor> ActorBuilder<A> {
     /// told to stop as soon as it has started.
     pub fn spawn_in(self, system: &System, args: A::Args) -> ActorRef<A> {
         let mailbox = self.mailbox.unwrap_or_else(A::mailbox);
-        let cell = Arc::new(ActorCell::new(std::any::type_name::<A>(), system.ask_timeout()));
+        let cell = Arc::new(ActorCell::new(
+            std::any::type_name::<A>(),
+            system.ask_timeout(),
+        ));
         let (sender, receiver) = mailbox::channel(mailbox, &cell);
-        let actor = ActorRef { sender, cell: Arc::clone(&cell) };
+        let actor = ActorRef {
+            sender,
+            cell: Arc::clone(&cell),
+        };
         system.register(&cell);
         if system.handle().is_shutting_down() {
             cell.signal(SHUTDOWN);
         }
         let ctx = Context::new(actor.clone(), system.clone());
-        let guard = ExitGuard { cell, system: system.clone() };
+        let guard = ExitGuard {
+            cell,
+            system: system.clone(),
+        };
         let span = trace::actor_span(&guard.cell);
         system.handle().spawn_in_span(span, async move {
             let guard = guard;

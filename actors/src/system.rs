@@ -47,7 +47,10 @@ pub struct SystemConfig {
 
 impl Default for SystemConfig {
     fn default() -> Self {
-        Self { ask_timeout: DEFAULT_ASK_TIMEOUT, stop_timeout: DEFAULT_STOP_TIMEOUT }
+        Self {
+            ask_timeout: DEFAULT_ASK_TIMEOUT,
+            stop_timeout: DEFAULT_STOP_TIMEOUT,
+        }
     }
 }
 
@@ -150,7 +153,10 @@ impl System {
     pub fn from_handle(handle: &Handle) -> Self {
         let extensions = handle.extensions();
         // Read the settings before get_or_insert_with: it holds a lock on the map.
-        let config = extensions.get::<SystemConfig>().map(|config| (*config).clone()).unwrap_or_default();
+        let config = extensions
+            .get::<SystemConfig>()
+            .map(|config| (*config).clone())
+            .unwrap_or_default();
         let slot = extensions.get_or_insert_with(|| {
             StateSlot(Arc::new(SystemState {
                 config,
@@ -164,7 +170,10 @@ impl System {
             let weak = Arc::downgrade(&state);
             handle.on_shutdown(move |deadline| stop_all(weak, deadline));
         }
-        Self { handle: handle.clone(), state }
+        Self {
+            handle: handle.clone(),
+            state,
+        }
     }
 
     /// Returns the runtime handle underneath.
@@ -227,14 +236,18 @@ impl System {
 
 impl fmt::Debug for System {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("System").field("live_actors", &self.live_actors()).finish_non_exhaustive()
+        f.debug_struct("System")
+            .field("live_actors", &self.live_actors())
+            .finish_non_exhaustive()
     }
 }
 
 /// The actor layer's shutdown hook: stop actors newest first, kill what the deadline cuts off.
 async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport {
     let mut report = ShutdownReport::default();
-    let Some(state) = state.upgrade() else { return report };
+    let Some(state) = state.upgrade() else {
+        return report;
+    };
     // Actors spawned while shutting down show up in a later round.
     let mut seen = HashSet::new();
     loop {
@@ -252,7 +265,10 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
             seen.insert(cell.id());
             cell.signal(SHUTDOWN);
             let wait_until = deadline.min(Instant::now() + state.config.stop_timeout);
-            if tokio::time::timeout_at(wait_until, cell.wait()).await.is_ok() {
+            if tokio::time::timeout_at(wait_until, cell.wait())
+                .await
+                .is_ok()
+            {
                 report.stopped.push(cell.to_string());
             } else {
                 // Killed, it ends at its next await; the report does not wait for that.

@@ -82,7 +82,10 @@ impl Builder {
 
     /// Starts a builder for a single-thread scheduler (see [`Flavor::CurrentThread`]).
     pub fn new_current_thread() -> Self {
-        Self { flavor: Flavor::CurrentThread, ..Self::new() }
+        Self {
+            flavor: Flavor::CurrentThread,
+            ..Self::new()
+        }
     }
 
     /// Sets the number of worker threads of the multi-thread scheduler.
@@ -139,7 +142,9 @@ impl Builder {
             return Err(BuildError::invalid("message_budget must be at least 1"));
         }
         if self.start_paused && self.flavor != Flavor::CurrentThread {
-            return Err(BuildError::invalid("paused time needs the current-thread scheduler"));
+            return Err(BuildError::invalid(
+                "paused time needs the current-thread scheduler",
+            ));
         }
         Ok(())
     }

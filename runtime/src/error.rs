@@ -19,11 +19,15 @@ enum BuildErrorKind {
 
 impl BuildError {
     pub(crate) fn invalid(what: &'static str) -> Self {
-        Self { kind: BuildErrorKind::Invalid(what) }
+        Self {
+            kind: BuildErrorKind::Invalid(what),
+        }
     }
 
     pub(crate) fn io(error: std::io::Error) -> Self {
-        Self { kind: BuildErrorKind::Io(error) }
+        Self {
+            kind: BuildErrorKind::Io(error),
+        }
     }
 }
 

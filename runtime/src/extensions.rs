@@ -59,12 +59,16 @@ impl Extensions {
             .or_insert_with(|| Arc::new(init()))
             .value()
             .clone();
-        value.downcast::<T>().ok().expect("extension stored under the TypeId of another type")
+        value
+            .downcast::<T>()
+            .expect("extension stored under the TypeId of another type")
     }
 }
 
 impl std::fmt::Debug for Extensions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Extensions").field("len", &self.map.len()).finish()
+        f.debug_struct("Extensions")
+            .field("len", &self.map.len())
+            .finish()
     }
 }

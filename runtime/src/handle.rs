@@ -47,9 +47,18 @@ pub(crate) fn set_thread_current(slot: Option<Arc<OnceLock<Handle>>>) {
 }
 
 impl Handle {
-    pub(crate) fn new(tokio: tokio::runtime::Handle, config: Config, extensions: Extensions) -> Self {
+    pub(crate) fn new(
+        tokio: tokio::runtime::Handle,
+        config: Config,
+        extensions: Extensions,
+    ) -> Self {
         Self {
-            inner: Arc::new(Inner { tokio, config, extensions, shutdown: Shutdown::default() }),
+            inner: Arc::new(Inner {
+                tokio,
+                config,
+                extensions,
+                shutdown: Shutdown::default(),
+            }),
         }
     }
 
@@ -76,7 +85,12 @@ impl Handle {
         if let Ok(handle) = TASK_CURRENT.try_with(Handle::clone) {
             return Some(handle);
         }
-        THREAD_CURRENT.with(|current| current.borrow().as_ref().and_then(|slot| slot.get().cloned()))
+        THREAD_CURRENT.with(|current| {
+            current
+                .borrow()
+                .as_ref()
+                .and_then(|slot| slot.get().cloned())
+        })
     }
 
     /// Runs `future` with this system as the [current](Self::current) one.
@@ -124,7 +138,11 @@ impl Handle {
     /// Spawns a task on the system inside the given span.
     ///
     /// The task sees this system as [current](Self::current).
-    pub fn spawn_in_span<F>(&self, span: tracing::Span, future: F) -> tokio::task::JoinHandle<F::Output>
+    pub fn spawn_in_span<F>(
+        &self,
+        span: tracing::Span,
+        future: F,
+    ) -> tokio::task::JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,

@@ -58,7 +58,8 @@ impl Runtime {
     pub fn shutdown_timeout(self, timeout: std::time::Duration) -> ShutdownReport {
         let report = self.block_on(self.handle.shutdown_timeout(timeout));
         // Whatever tasks remain (not actors: the hooks stopped those) get a short grace.
-        self.tokio.shutdown_timeout(std::time::Duration::from_millis(100));
+        self.tokio
+            .shutdown_timeout(std::time::Duration::from_millis(100));
         report
     }
 }

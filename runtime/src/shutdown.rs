@@ -86,7 +86,9 @@ pub(crate) struct Shutdown {
 
 impl fmt::Debug for Shutdown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shutdown").field("started", &self.started()).finish_non_exhaustive()
+        f.debug_struct("Shutdown")
+            .field("started", &self.started())
+            .finish_non_exhaustive()
     }
 }
 
@@ -101,7 +103,10 @@ impl Shutdown {
         F: Future<Output = ShutdownReport> + Send + 'static,
     {
         let boxed: Hook = Box::new(move |deadline| Box::pin(hook(deadline)));
-        let mut hooks = self.hooks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut hooks = self
+            .hooks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if !self.started() {
             hooks.push(boxed);
             return;
@@ -114,7 +119,10 @@ impl Shutdown {
 
     pub(crate) fn run(&self, timeout: Duration) -> ShutdownFuture {
         let hooks = {
-            let mut hooks = self.hooks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut hooks = self
+                .hooks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.started.store(true, Ordering::Release);
             std::mem::take(&mut *hooks)
         };

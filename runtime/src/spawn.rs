@@ -53,10 +53,12 @@ impl Handle {
     {
         match self.tokio().spawn_blocking(work).await {
             Ok(value) => Ok(value),
-            Err(error) if error.is_panic() => {
-                Err(BlockingError { message: panic_message(&*error.into_panic()) })
-            }
-            Err(_) => Err(BlockingError { message: "the runtime shut down".to_owned() }),
+            Err(error) if error.is_panic() => Err(BlockingError {
+                message: panic_message(&*error.into_panic()),
+            }),
+            Err(_) => Err(BlockingError {
+                message: "the runtime shut down".to_owned(),
+            }),
         }
     }
 }

@@ -25,11 +25,16 @@ impl Actor for Probe {
             return Err("no database".to_owned());
         }
         args.events.send(format!("start {}", ctx.id())).unwrap();
-        Ok(Probe { events: args.events, handled: 0 })
+        Ok(Probe {
+            events: args.events,
+            handled: 0,
+        })
     }
 
     async fn on_stop(&mut self, _ctx: &mut Context<Self>, reason: &ExitReason) {
-        self.events.send(format!("stop after {}: {reason}", self.handled)).unwrap();
+        self.events
+            .send(format!("stop after {}: {reason}", self.handled))
+            .unwrap();
     }
 }
 
@@ -59,7 +64,13 @@ impl Handler<Quick> for Probe {
 
 fn probe() -> (ProbeArgs, mpsc::UnboundedReceiver<String>) {
     let (events, receiver) = mpsc::unbounded_channel();
-    (ProbeArgs { events, fail_start: false }, receiver)
+    (
+        ProbeArgs {
+            events,
+            fail_start: false,
+        },
+        receiver,
+    )
 }
 
 #[playhouse::test]
@@ -67,7 +78,10 @@ async fn on_start_builds_the_actor_from_its_arguments_and_on_stop_hears_the_reas
     let (args, mut events) = probe();
     let actor = Probe::spawn(args);
     assert_eq!(actor.ask(Quick).await.unwrap(), 1);
-    assert_eq!(events.recv().await.unwrap(), format!("start {}", actor.id()));
+    assert_eq!(
+        events.recv().await.unwrap(),
+        format!("start {}", actor.id())
+    );
     actor.stop();
     assert_eq!(actor.wait().await, ExitReason::Normal);
     assert_eq!(events.recv().await.unwrap(), "stop after 1: stopped");
@@ -79,9 +93,18 @@ async fn a_failed_start_ends_the_actor_and_its_queued_asks_resolve() {
     args.fail_start = true;
     let actor = Probe::spawn(args);
     let ask = actor.ask(Quick).await;
-    assert!(matches!(ask, Err(AskError::Dropped) | Err(AskError::Stopped(_))), "{ask:?}");
-    assert_eq!(actor.wait().await, ExitReason::StartFailed("no database".into()));
-    assert_eq!(actor.wait().await.to_string(), "failed to start: no database");
+    assert!(
+        matches!(ask, Err(AskError::Dropped) | Err(AskError::Stopped(_))),
+        "{ask:?}"
+    );
+    assert_eq!(
+        actor.wait().await,
+        ExitReason::StartFailed("no database".into())
+    );
+    assert_eq!(
+        actor.wait().await.to_string(),
+        "failed to start: no database"
+    );
     // on_stop does not run for an actor that never started.
     drop(actor);
     assert!(events.recv().await.is_none());
@@ -95,10 +118,12 @@ async fn stop_handles_what_is_already_queued_then_refuses_new_messages() {
     actor.tell(Work(Arc::clone(&gate))).await.unwrap();
     assert!(events.recv().await.unwrap().starts_with("start"));
     assert_eq!(events.recv().await.unwrap(), "working");
-    let queued: Vec<_> = (0..3).map(|_| {
-        let actor = actor.clone();
-        tokio::spawn(async move { actor.ask(Quick).await })
-    }).collect();
+    let queued: Vec<_> = (0..3)
+        .map(|_| {
+            let actor = actor.clone();
+            tokio::spawn(async move { actor.ask(Quick).await })
+        })
+        .collect();
     // Let the asks reach the mailbox before stopping.
     while actor.mailbox_len() < 3 {
         tokio::task::yield_now().await;
@@ -149,10 +174,12 @@ async fn kill_cancels_the_current_handler_and_drops_the_queue_as_dead_letters() 
 async fn many_waiters_all_see_the_same_reason_even_after_the_end() {
     let (args, _events) = probe();
     let actor = Probe::spawn(args);
-    let waiters: Vec<_> = (0..4).map(|_| {
-        let actor = actor.clone();
-        tokio::spawn(async move { actor.wait().await })
-    }).collect();
+    let waiters: Vec<_> = (0..4)
+        .map(|_| {
+            let actor = actor.clone();
+            tokio::spawn(async move { actor.wait().await })
+        })
+        .collect();
     actor.stop();
     for waiter in waiters {
         assert_eq!(waiter.await.unwrap(), ExitReason::Normal);

@@ -44,7 +44,10 @@ async fn busy(mailbox: Mailbox) -> (ActorRef<Slow>, Arc<Notify>) {
 
 #[test]
 fn the_default_mailbox_is_bounded_with_the_documented_capacity() {
-    assert_eq!(Mailbox::default().capacity(), Some(playhouse::DEFAULT_MAILBOX_CAPACITY));
+    assert_eq!(
+        Mailbox::default().capacity(),
+        Some(playhouse::DEFAULT_MAILBOX_CAPACITY)
+    );
     assert_eq!(playhouse::DEFAULT_MAILBOX_CAPACITY, 256);
     assert_eq!(Slow::mailbox(), Mailbox::default());
 }
@@ -92,7 +95,10 @@ async fn tell_waits_for_room_in_a_full_mailbox() {
 async fn ask_gives_the_message_back_when_the_mailbox_stays_full() {
     let (actor, _gate) = busy(Mailbox::bounded(1)).await;
     actor.tell(Item(1)).await.unwrap();
-    match actor.ask_timeout(Item(2), std::time::Duration::from_millis(10)).await {
+    match actor
+        .ask_timeout(Item(2), std::time::Duration::from_millis(10))
+        .await
+    {
         Err(AskError::Full(Item(2))) => {}
         other => panic!("expected AskError::Full, got {other:?}"),
     }

@@ -49,7 +49,10 @@ async fn tell_then_ask_sees_every_tell() {
     for n in 0..10 {
         recorder.tell(Record(n)).await.unwrap();
     }
-    assert_eq!(recorder.ask(Seen).await.unwrap(), (0..10).collect::<Vec<_>>());
+    assert_eq!(
+        recorder.ask(Seen).await.unwrap(),
+        (0..10).collect::<Vec<_>>()
+    );
 }
 
 #[playhouse::test(worker_threads = 2)]
@@ -64,7 +67,10 @@ async fn messages_from_one_sender_are_handled_in_order_on_many_threads() {
     })
     .await
     .unwrap();
-    assert_eq!(recorder.ask(Seen).await.unwrap(), (0..count).collect::<Vec<_>>());
+    assert_eq!(
+        recorder.ask(Seen).await.unwrap(),
+        (0..count).collect::<Vec<_>>()
+    );
 }
 
 #[playhouse::test]
@@ -96,7 +102,10 @@ async fn ask_timeout_expires_when_the_handler_is_slow() {
     let recorder = Recorder::spawn(Recorder::default());
     let gate = Arc::new(Notify::new());
     recorder.tell(Hold(Arc::clone(&gate))).await.unwrap();
-    let error = recorder.ask_timeout(Seen, Duration::from_millis(50)).await.unwrap_err();
+    let error = recorder
+        .ask_timeout(Seen, Duration::from_millis(50))
+        .await
+        .unwrap_err();
     assert!(matches!(error, AskError::Timeout), "{error:?}");
     assert!(error.is_timeout());
     // The actor is fine; once released it answers again.
@@ -162,7 +171,10 @@ async fn recipients_of_different_actor_types_share_one_list() {
         recipient.tell(Record(5)).await.unwrap();
         recipient.try_tell(Record(6)).unwrap();
         recipient.ask(Record(7)).await.unwrap();
-        recipient.ask_timeout(Record(8), Duration::from_secs(1)).await.unwrap();
+        recipient
+            .ask_timeout(Record(8), Duration::from_secs(1))
+            .await
+            .unwrap();
     }
     assert_eq!(recorder.ask(Seen).await.unwrap(), vec![5, 6, 7, 8]);
     assert_eq!(summer.ask(Sum).await.unwrap(), 26);
@@ -170,7 +182,15 @@ async fn recipients_of_different_actor_types_share_one_list() {
     assert!(recipients[1].is_alive());
     recipients[1].stop();
     assert_eq!(recipients[1].wait().await, ExitReason::Normal);
-    assert_eq!(recipients[1].tell(Record(1)).await.unwrap_err().into_inner().0, 1);
+    assert_eq!(
+        recipients[1]
+            .tell(Record(1))
+            .await
+            .unwrap_err()
+            .into_inner()
+            .0,
+        1
+    );
 }
 
 #[playhouse::test]

@@ -48,7 +48,9 @@ async fn an_ask_whose_handler_panics_gets_the_panic_message() {
         other => panic!("expected AskError::Panicked, got {other:?}"),
     }
     let reason = actor.wait().await;
-    let ExitReason::Panicked(report) = &reason else { panic!("expected a panic, got {reason:?}") };
+    let ExitReason::Panicked(report) = &reason else {
+        panic!("expected a panic, got {reason:?}")
+    };
     assert_eq!(report.during(), "handle(Boom)");
     assert_eq!(report.message(), "boom at 1");
     assert_eq!(reason.to_string(), "panicked in handle(Boom): boom at 1");
@@ -120,5 +122,8 @@ async fn a_panic_in_a_lifecycle_hook_is_the_exit_reason() {
 
     let stopping = PanicsIn::spawn("on_stop");
     stopping.stop();
-    assert_eq!(stopping.wait().await.to_string(), "panicked in on_stop: cannot stop");
+    assert_eq!(
+        stopping.wait().await.to_string(),
+        "panicked in on_stop: cannot stop"
+    );
 }

@@ -21,7 +21,11 @@ impl Handler<ThreadName> for Named {
 
 #[test]
 fn actors_run_on_the_named_worker_threads_of_the_builder() {
-    let runtime = Builder::new().worker_threads(2).thread_name("stage").build().unwrap();
+    let runtime = Builder::new()
+        .worker_threads(2)
+        .thread_name("stage")
+        .build()
+        .unwrap();
     let name = runtime.block_on(async { Named::spawn(Named).ask(ThreadName).await.unwrap() });
     assert_eq!(name.as_deref(), Some("stage"));
     assert!(runtime.shutdown().is_clean());
@@ -30,11 +34,20 @@ fn actors_run_on_the_named_worker_threads_of_the_builder() {
 #[test]
 fn invalid_settings_are_refused_with_a_clear_error() {
     let error = Builder::new().worker_threads(0).build().unwrap_err();
-    assert_eq!(error.to_string(), "invalid runtime configuration: worker_threads must be at least 1");
+    assert_eq!(
+        error.to_string(),
+        "invalid runtime configuration: worker_threads must be at least 1"
+    );
     let error = Builder::new().message_budget(0).build().unwrap_err();
-    assert_eq!(error.to_string(), "invalid runtime configuration: message_budget must be at least 1");
+    assert_eq!(
+        error.to_string(),
+        "invalid runtime configuration: message_budget must be at least 1"
+    );
     let error = Builder::new().start_paused(true).build().unwrap_err();
-    assert_eq!(error.to_string(), "invalid runtime configuration: paused time needs the current-thread scheduler");
+    assert_eq!(
+        error.to_string(),
+        "invalid runtime configuration: paused time needs the current-thread scheduler"
+    );
 }
 
 #[test]
@@ -60,7 +73,10 @@ async fn a_system_attaches_to_a_running_tokio_runtime() {
 #[test]
 fn attach_outside_tokio_is_an_error_not_a_panic() {
     let error = System::attach().unwrap_err();
-    assert!(error.to_string().contains("inside a tokio runtime"), "{error}");
+    assert!(
+        error.to_string().contains("inside a tokio runtime"),
+        "{error}"
+    );
 }
 
 /// Counts messages; `Flood` actors and a `Probe` share one thread to show fairness.
@@ -81,21 +97,29 @@ impl Handler<Tick> for Busy {
 
 #[test]
 fn a_busy_actor_yields_after_its_message_budget() {
-    let runtime = Builder::new_current_thread().message_budget(16).build().unwrap();
+    let runtime = Builder::new_current_thread()
+        .message_budget(16)
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let flood_count = Arc::new(AtomicUsize::new(0));
-        let flood = Busy::builder()
-            .mailbox(Mailbox::unbounded())
-            .spawn(Busy { handled: Arc::clone(&flood_count) });
+        let flood = Busy::builder().mailbox(Mailbox::unbounded()).spawn(Busy {
+            handled: Arc::clone(&flood_count),
+        });
         for _ in 0..1_000 {
             flood.try_tell(Tick).unwrap();
         }
-        let other = Busy::spawn(Busy { handled: Arc::new(AtomicUsize::new(0)) });
+        let other = Busy::spawn(Busy {
+            handled: Arc::new(AtomicUsize::new(0)),
+        });
         // The other actor gets its turn long before the flood is drained: the flooded actor
         // yields its (only) thread every 16 messages.
         other.ask(Tick).await.unwrap();
         let handled = flood_count.load(Ordering::Relaxed);
-        assert!(handled < 1_000, "the flooded actor handled all {handled} messages first");
+        assert!(
+            handled < 1_000,
+            "the flooded actor handled all {handled} messages first"
+        );
         assert!(handled >= 16);
     });
     runtime.shutdown();
@@ -103,7 +127,10 @@ fn a_busy_actor_yields_after_its_message_budget() {
 
 #[test]
 fn the_runtime_reports_its_message_budget() {
-    let runtime = Builder::new_current_thread().message_budget(7).build().unwrap();
+    let runtime = Builder::new_current_thread()
+        .message_budget(7)
+        .build()
+        .unwrap();
     assert_eq!(runtime.handle().message_budget(), 7);
     runtime.shutdown();
 }
@@ -114,7 +141,10 @@ fn blocking_work_runs_on_the_blocking_pool_and_reports_panics() {
     runtime.block_on(async {
         let handle = playhouse::runtime::Handle::current();
         assert_eq!(handle.run_blocking(|| 6 * 7).await.unwrap(), 42);
-        let error = handle.run_blocking(|| -> u8 { panic!("disk on fire") }).await.unwrap_err();
+        let error = handle
+            .run_blocking(|| -> u8 { panic!("disk on fire") })
+            .await
+            .unwrap_err();
         assert_eq!(error.message(), "disk on fire");
     });
     runtime.shutdown();

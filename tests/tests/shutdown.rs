@@ -17,12 +17,18 @@ impl Actor for Logged {
     type Args = (&'static str, Arc<Mutex<Vec<String>>>);
     type Error = std::convert::Infallible;
 
-    async fn on_start((name, log): Self::Args, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+    async fn on_start(
+        (name, log): Self::Args,
+        _ctx: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
         Ok(Logged { name, log })
     }
 
     async fn on_stop(&mut self, _ctx: &mut Context<Self>, reason: &ExitReason) {
-        self.log.lock().unwrap().push(format!("{} {reason}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{} {reason}", self.name));
     }
 }
 
@@ -51,7 +57,11 @@ fn shutdown_stops_every_actor_in_reverse_start_order() {
     assert_eq!(report.stopped, expected);
     assert_eq!(
         *log.lock().unwrap(),
-        ["third stopped by system shutdown", "second stopped by system shutdown", "first stopped by system shutdown"]
+        [
+            "third stopped by system shutdown",
+            "second stopped by system shutdown",
+            "first stopped by system shutdown"
+        ]
     );
     for actor in &actors {
         assert_eq!(actor.exit_reason(), Some(ExitReason::Shutdown));
@@ -85,7 +95,10 @@ fn shutdown_cuts_off_what_does_not_stop_in_time_and_says_so() {
 
 #[test]
 fn the_shutdown_timeout_bounds_the_whole_shutdown() {
-    let runtime = Builder::new_current_thread().start_paused(true).build().unwrap();
+    let runtime = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let (older, stuck) = runtime.block_on(async {
         let older = Logged::spawn(("older", Arc::clone(&log)));
@@ -105,7 +118,9 @@ fn the_shutdown_timeout_bounds_the_whole_shutdown() {
 async fn shutdown_drains_queued_messages_and_leaves_no_actor_alive() {
     let system = System::current();
     let log = Arc::new(Mutex::new(Vec::new()));
-    let actors: Vec<_> = (0..50).map(|_| Logged::spawn(("worker", Arc::clone(&log)))).collect();
+    let actors: Vec<_> = (0..50)
+        .map(|_| Logged::spawn(("worker", Arc::clone(&log))))
+        .collect();
     assert_eq!(system.live_actors(), 50);
     let report = system.shutdown().await;
     assert_eq!(report.stopped.len(), 50);

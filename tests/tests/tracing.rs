@@ -9,9 +9,12 @@ use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-/// Records every new span as `name{field=value,...}` with its parent's name.
+/// A span as `name{field=value,...}`, with its parent's name.
+type SpanRecord = (String, Option<String>);
+
+/// Records every new span.
 #[derive(Clone, Default)]
-struct SpanLog(Arc<Mutex<Vec<(String, Option<String>)>>>);
+struct SpanLog(Arc<Mutex<Vec<SpanRecord>>>);
 
 struct FieldText(String);
 impl tracing::field::Visit for FieldText {
@@ -29,7 +32,10 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for SpanLog {
         attrs.record(&mut fields);
         let span = ctx.span(id).unwrap();
         let parent = span.parent().map(|parent| parent.name().to_owned());
-        self.0.lock().unwrap().push((format!("{}{{{}}}", attrs.metadata().name(), fields.0), parent));
+        self.0.lock().unwrap().push((
+            format!("{}{{{}}}", attrs.metadata().name(), fields.0),
+            parent,
+        ));
     }
 }
 
@@ -58,10 +64,17 @@ fn actors_and_messages_get_their_spans() {
     runtime.shutdown();
     let spans = log.0.lock().unwrap().clone();
     let actor_span = format!("actor.run{{actor.id={id},actor.type=Traced,}}");
-    assert!(spans.iter().any(|(span, _)| *span == actor_span), "{spans:#?}");
+    assert!(
+        spans.iter().any(|(span, _)| *span == actor_span),
+        "{spans:#?}"
+    );
     let message_span = spans
         .iter()
         .find(|(span, _)| span.starts_with("actor.handle_message{message.type=tracing::Hello"))
         .unwrap_or_else(|| panic!("no message span in {spans:#?}"));
-    assert_eq!(message_span.1.as_deref(), Some("actor.run"), "the message span is inside the actor's");
+    assert_eq!(
+        message_span.1.as_deref(),
+        Some("actor.run"),
+        "the message span is inside the actor's"
+    );
 }

@@ -90,7 +90,10 @@ where
 impl<M: Message> Recipient<M> {
     pub(crate) fn new<A: Handler<M>>(actor: ActorRef<A>) -> Self {
         let cell = Arc::clone(&actor.cell);
-        Self { inner: Arc::new(actor), cell }
+        Self {
+            inner: Arc::new(actor),
+            cell,
+        }
     }
 
     /// Returns the actor's id.
@@ -129,7 +132,9 @@ impl<M: Message> Recipient<M> {
     ///
     /// See [`AskError`].
     pub async fn ask(&self, message: M) -> Result<M::Reply, AskError<M>> {
-        self.inner.ask_timeout(message, self.cell.ask_timeout()).await
+        self.inner
+            .ask_timeout(message, self.cell.ask_timeout())
+            .await
     }
 
     /// Sends a message and waits at most `timeout` for the reply; see
@@ -138,7 +143,11 @@ impl<M: Message> Recipient<M> {
     /// # Errors
     ///
     /// See [`AskError`].
-    pub async fn ask_timeout(&self, message: M, timeout: Duration) -> Result<M::Reply, AskError<M>> {
+    pub async fn ask_timeout(
+        &self,
+        message: M,
+        timeout: Duration,
+    ) -> Result<M::Reply, AskError<M>> {
         self.inner.ask_timeout(message, timeout).await
     }
 
@@ -160,13 +169,21 @@ impl<M: Message> Recipient<M> {
 
 impl<M: Message> Clone for Recipient<M> {
     fn clone(&self) -> Self {
-        Self { inner: Arc::clone(&self.inner), cell: Arc::clone(&self.cell) }
+        Self {
+            inner: Arc::clone(&self.inner),
+            cell: Arc::clone(&self.cell),
+        }
     }
 }
 
 impl<M: Message> fmt::Debug for Recipient<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Recipient<{}>({})", crate::cell::short_type_name(std::any::type_name::<M>()), self.cell)
+        write!(
+            f,
+            "Recipient<{}>({})",
+            crate::cell::short_type_name(std::any::type_name::<M>()),
+            self.cell
+        )
     }
 }
 

@@ -40,7 +40,11 @@ pub struct WeakActorRef<A: Actor> {
 
 impl<A: Actor> WeakActorRef<A> {
     pub(crate) fn new(actor: &ActorRef<A>) -> Self {
-        Self { sender: actor.sender.downgrade(), cell: Arc::downgrade(&actor.cell), id: actor.id() }
+        Self {
+            sender: actor.sender.downgrade(),
+            cell: Arc::downgrade(&actor.cell),
+            id: actor.id(),
+        }
     }
 
     /// Returns the actor's id.
@@ -61,12 +65,21 @@ impl<A: Actor> WeakActorRef<A> {
 
 impl<A: Actor> Clone for WeakActorRef<A> {
     fn clone(&self) -> Self {
-        Self { sender: self.sender.clone(), cell: Weak::clone(&self.cell), id: self.id }
+        Self {
+            sender: self.sender.clone(),
+            cell: Weak::clone(&self.cell),
+            id: self.id,
+        }
     }
 }
 
 impl<A: Actor> fmt::Debug for WeakActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WeakActorRef({}{})", crate::cell::short_type_name(std::any::type_name::<A>()), self.id)
+        write!(
+            f,
+            "WeakActorRef({}{})",
+            crate::cell::short_type_name(std::any::type_name::<A>()),
+            self.id
+        )
     }
 }

@@ -1,0 +1,101 @@
+//! Two actors bounce a ball back and forth until the rally is over.
+//!
+//! Each player holds the other's reference and `tell`s it the ball; the last hit tells the
+//! referee, which the main task is waiting on.
+//!
+//! Run it with `cargo run --example ping_pong`.
+
+use std::time::Instant;
+
+use playhouse::prelude::*;
+use tokio::sync::mpsc;
+
+/// One side of the table.
+#[derive(Actor)]
+struct Player {
+    name: &'static str,
+    hits: u64,
+    opponent: Option<ActorRef<Player>>,
+    rally_over: Option<mpsc::UnboundedSender<(&'static str, u64)>>,
+}
+
+#[messages]
+impl Player {
+    /// Sets who to send the ball to, and where to report the end of the rally.
+    #[message]
+    fn face(
+        &mut self,
+        opponent: ActorRef<Player>,
+        rally_over: mpsc::UnboundedSender<(&'static str, u64)>,
+    ) {
+        self.opponent = Some(opponent);
+        self.rally_over = Some(rally_over);
+    }
+
+    /// Hits the ball back, unless no bounces are left.
+    #[message]
+    fn ball(&mut self, bounces_left: u64) {
+        self.hits += 1;
+        if bounces_left == 0 {
+            if let Some(rally_over) = &self.rally_over {
+                rally_over
+                    .send((self.name, self.hits))
+                    .expect("the referee is waiting");
+            }
+            return;
+        }
+        let opponent = self
+            .opponent
+            .as_ref()
+            .expect("faced an opponent before play");
+        // try_tell never waits: with one ball in play the mailbox always has room.
+        opponent
+            .try_tell(Ball {
+                bounces_left: bounces_left - 1,
+            })
+            .expect("opponent is playing");
+    }
+}
+
+fn player(name: &'static str) -> Player {
+    Player {
+        name,
+        hits: 0,
+        opponent: None,
+        rally_over: None,
+    }
+}
+
+#[playhouse::main]
+async fn main() {
+    let bounces = 100_000;
+    let ping = Player::spawn(player("ping"));
+    let pong = Player::spawn(player("pong"));
+    let (referee, mut rally_over) = mpsc::unbounded_channel();
+    ping.tell(Face {
+        opponent: pong.clone(),
+        rally_over: referee.clone(),
+    })
+    .await
+    .unwrap();
+    pong.tell(Face {
+        opponent: ping.clone(),
+        rally_over: referee,
+    })
+    .await
+    .unwrap();
+
+    let started = Instant::now();
+    ping.tell(Ball {
+        bounces_left: bounces,
+    })
+    .await
+    .unwrap();
+    let (last, hits) = rally_over.recv().await.expect("the rally ends");
+    let elapsed = started.elapsed();
+    println!(
+        "{} bounces in {elapsed:.2?} ({:.1} M/s); {last} hit the last ball, its {hits}th",
+        bounces + 1,
+        (bounces + 1) as f64 / elapsed.as_secs_f64() / 1e6,
+    );
+}

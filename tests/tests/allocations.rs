@@ -1,0 +1,112 @@
+//! Heap allocations per `tell` and per `ask` on the hot path, counted.
+//!
+//! The counts are upper bounds: a change that adds an allocation per message fails here.
+//! Measured today (see the envelope module docs): a `tell` of a message that carries data
+//! costs 2 allocations (the envelope box and the handler future), a zero-sized message 1,
+//! an `ask` 3 (plus tokio's oneshot for the reply).
+
+use std::alloc::{GlobalAlloc, Layout, System as SystemAllocator};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use playhouse::prelude::*;
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: defers every call to the system allocator; only counts on the side.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { SystemAllocator.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { SystemAllocator.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[derive(Actor, Default)]
+struct Counter {
+    total: u64,
+}
+
+struct Add(u64);
+impl Message for Add {
+    type Reply = u64;
+}
+impl Handler<Add> for Counter {
+    async fn handle(&mut self, Add(amount): Add, _ctx: &mut Context<Self>) -> u64 {
+        self.total += amount;
+        self.total
+    }
+}
+
+struct Bump;
+impl Message for Bump {
+    type Reply = ();
+}
+impl Handler<Bump> for Counter {
+    async fn handle(&mut self, _: Bump, _ctx: &mut Context<Self>) {
+        self.total += 1;
+    }
+}
+
+const ROUNDS: usize = 20_000;
+
+/// Counts allocations made by `work`, per round, on a single-thread runtime.
+fn allocations_per_round(work: impl AsyncFnOnce(&ActorRef<Counter>)) -> f64 {
+    let runtime = playhouse::Builder::new_current_thread().build().unwrap();
+    let per_round = runtime.block_on(async {
+        let counter = Counter::spawn(Counter::default());
+        // Warm up: the mailbox's blocks, the tracing callsites, the actor's task.
+        for _ in 0..ROUNDS {
+            counter.tell(Add(1)).await.unwrap();
+        }
+        counter.ask(Add(0)).await.unwrap();
+        ALLOCATIONS.store(0, Ordering::Relaxed);
+        COUNTING.store(true, Ordering::Relaxed);
+        work(&counter).await;
+        COUNTING.store(false, Ordering::Relaxed);
+        ALLOCATIONS.load(Ordering::Relaxed) as f64 / ROUNDS as f64
+    });
+    runtime.shutdown();
+    per_round
+}
+
+#[test]
+fn allocations_per_message() {
+    // One test function: the counter is global, so the measurements must not overlap.
+    let tell = allocations_per_round(async |counter| {
+        for _ in 0..ROUNDS {
+            counter.tell(Add(1)).await.unwrap();
+        }
+        counter.ask(Add(0)).await.unwrap();
+    });
+    let tell_zero_sized = allocations_per_round(async |counter| {
+        for _ in 0..ROUNDS {
+            counter.tell(Bump).await.unwrap();
+        }
+        counter.ask(Add(0)).await.unwrap();
+    });
+    let ask = allocations_per_round(async |counter| {
+        for _ in 0..ROUNDS {
+            counter.ask(Add(1)).await.unwrap();
+        }
+    });
+    println!("allocations per tell: {tell:.2}, per tell of a zero-sized message: {tell_zero_sized:.2}, per ask: {ask:.2}");
+    assert!(tell <= 2.01, "a tell costs {tell:.2} allocations");
+    assert!(
+        tell_zero_sized <= 1.01,
+        "a tell of a zero-sized message costs {tell_zero_sized:.2} allocations"
+    );
+    assert!(ask <= 3.01, "an ask costs {ask:.2} allocations");
+}
