@@ -5,7 +5,9 @@
 
 use proc_macro2::{Group, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt};
-use syn::{Attribute, Ident, ImplItem, Item, ItemImpl, Path, Signature, Type, Visibility, WherePredicate};
+use syn::{
+    Attribute, Ident, ImplItem, Item, ItemImpl, Path, Signature, Type, Visibility, WherePredicate,
+};
 
 /// An impl block under `#[messages]`.
 pub(crate) struct ImplBlock {
@@ -66,7 +68,9 @@ impl Message {
 
     /// Whether the method asks for the handler's context.
     pub(crate) fn takes_context(&self) -> bool {
-        self.params.iter().any(|param| matches!(param, Param::Context))
+        self.params
+            .iter()
+            .any(|param| matches!(param, Param::Context))
     }
 }
 
@@ -102,13 +106,20 @@ impl ImplBlock {
                 _ => {}
             }
         }
-        Ok(ImplBlock { item, methods, misplaced })
+        Ok(ImplBlock {
+            item,
+            methods,
+            misplaced,
+        })
     }
 }
 
 /// Whether an attribute is `#[message]`, however its path is written.
 fn is_marker(attr: &Attribute) -> bool {
-    attr.path().segments.last().is_some_and(|segment| segment.ident == "message")
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "message")
 }
 
 fn take_markers(attrs: &mut Vec<Attribute>) -> Vec<Attribute> {
@@ -118,7 +129,11 @@ fn take_markers(attrs: &mut Vec<Attribute>) -> Vec<Attribute> {
 }
 
 fn attrs_named(attrs: &[Attribute], name: &str) -> Vec<Attribute> {
-    attrs.iter().filter(|attr| attr.path().is_ident(name)).cloned().collect()
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident(name))
+        .cloned()
+        .collect()
 }
 
 /// The type of the context parameter, if `ty` is a reference to a `Context<..>`.
@@ -130,7 +145,14 @@ pub(crate) fn is_context(ty: &Type) -> bool {
         return false;
     };
     match &*reference.elem {
-        Type::Path(path) => path.qself.is_none() && path.path.segments.last().is_some_and(|s| s.ident == "Context"),
+        Type::Path(path) => {
+            path.qself.is_none()
+                && path
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "Context")
+        }
         _ => false,
     }
 }
@@ -153,7 +175,8 @@ pub(crate) fn replace_self(tokens: TokenStream, actor: &Type) -> TokenStream {
                 }
             }
             TokenTree::Group(group) => {
-                let mut replaced = Group::new(group.delimiter(), replace_self(group.stream(), actor));
+                let mut replaced =
+                    Group::new(group.delimiter(), replace_self(group.stream(), actor));
                 replaced.set_span(group.span());
                 output.append(replaced);
             }
@@ -161,4 +184,33 @@ pub(crate) fn replace_self(tokens: TokenStream, actor: &Type) -> TokenStream {
         }
     }
     output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_becomes_the_actor_type() {
+        let actor: Type = syn::parse_quote!(Counter);
+        let replaced = |tokens: TokenStream| replace_self(tokens, &actor).to_string();
+        assert_eq!(replaced(quote::quote!(Option<Self>)), "Option < Counter >");
+        assert_eq!(
+            replaced(quote::quote!(Vec<Self::Item>)),
+            "Vec < < Counter > :: Item >"
+        );
+        assert_eq!(
+            replaced(quote::quote!((Self, [Self; 2]))),
+            "(Counter , [Counter ; 2])"
+        );
+    }
+
+    #[test]
+    fn context_parameters_are_recognised_by_the_last_segment() {
+        let is = |ty: Type| is_context(&ty);
+        assert!(is(syn::parse_quote!(&mut Context<Self>)));
+        assert!(is(syn::parse_quote!(&playhouse::Context<Counter>)));
+        assert!(!is(syn::parse_quote!(Context<Self>)));
+        assert!(!is(syn::parse_quote!(&mut ContextData)));
+    }
 }

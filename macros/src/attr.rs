@@ -5,8 +5,8 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
-use syn::spanned::Spanned;
 use syn::parse::Parser;
+use syn::spanned::Spanned;
 use syn::{Attribute, Ident, LitBool, LitInt, LitStr, Path};
 
 use crate::validate::Errors;
@@ -74,7 +74,9 @@ pub(crate) fn messages(args: TokenStream, errors: &mut Errors) -> MessagesOption
         }
     });
     errors.check(parser.parse2(args));
-    MessagesOptions { krate: krate.unwrap_or_else(default_crate) }
+    MessagesOptions {
+        krate: krate.unwrap_or_else(default_crate),
+    }
 }
 
 /// Parses a method's `#[message]` or `#[message(name = Name, derive(Trait, ...))]`.
@@ -86,14 +88,28 @@ pub(crate) fn message(attr: &Attribute, errors: &mut Errors) -> MessageOptions {
     let mut name = None;
     errors.check(attr.parse_nested_meta(|meta| {
         if meta.path.is_ident("name") {
-            set_once(&mut name, meta.value()?.parse::<Ident>()?, &meta)
+            let value = meta.value()?;
+            let expected = |error: syn::Error| {
+                syn::Error::new(
+                    error.span(),
+                    "expected the name of the message struct, such as `name = Increment`",
+                )
+            };
+            set_once(&mut name, value.parse::<Ident>().map_err(expected)?, &meta)
         } else if meta.path.is_ident("derive") {
+            if !meta.input.peek(syn::token::Paren) {
+                return Err(meta.error("expected a list of traits, such as `derive(Debug, Clone)`"));
+            }
             meta.parse_nested_meta(|derive| {
                 options.derives.push(derive.path);
                 Ok(())
             })
         } else {
-            Err(unknown(&meta, "#[message]", "`name = Name` or `derive(Trait, ...)`"))
+            Err(unknown(
+                &meta,
+                "#[message]",
+                "`name = Name` or `derive(Trait, ...)`",
+            ))
         }
     }));
     options.name = name;
@@ -112,11 +128,17 @@ pub(crate) fn actor(attrs: &[Attribute], errors: &mut Errors) -> ActorOptions {
             }
         }));
     }
-    ActorOptions { krate: krate.unwrap_or_else(default_crate) }
+    ActorOptions {
+        krate: krate.unwrap_or_else(default_crate),
+    }
 }
 
 /// Parses the options of `#[main(...)]` or `#[test(...)]`.
-pub(crate) fn runtime(args: TokenStream, which: RuntimeMacro, errors: &mut Errors) -> RuntimeOptions {
+pub(crate) fn runtime(
+    args: TokenStream,
+    which: RuntimeMacro,
+    errors: &mut Errors,
+) -> RuntimeOptions {
     let mut krate = None;
     let mut flavor = None;
     let mut worker_threads = None;
@@ -129,7 +151,10 @@ pub(crate) fn runtime(args: TokenStream, which: RuntimeMacro, errors: &mut Error
             let count = meta.value()?.parse::<LitInt>()?;
             let value = count.base10_parse::<usize>()?;
             if value == 0 {
-                return Err(syn::Error::new(count.span(), "worker_threads must be at least 1"));
+                return Err(syn::Error::new(
+                    count.span(),
+                    "worker_threads must be at least 1",
+                ));
             }
             set_once(&mut worker_threads, (value, span), &meta)
         } else if which == RuntimeMacro::Test && meta.path.is_ident("flavor") {
@@ -147,20 +172,34 @@ pub(crate) fn runtime(args: TokenStream, which: RuntimeMacro, errors: &mut Error
             let value = meta.value()?.parse::<LitBool>()?.value;
             set_once(&mut start_paused, (value, span), &meta)
         } else if which == RuntimeMacro::Main {
-            Err(unknown(&meta, "#[main]", "`worker_threads = N` or `crate = \"path\"`"))
+            Err(unknown(
+                &meta,
+                "#[main]",
+                "`worker_threads = N` or `crate = \"path\"`",
+            ))
         } else {
             let expected = "`flavor = \"...\"`, `worker_threads = N`, `start_paused = true` or `crate = \"path\"`";
             Err(unknown(&meta, "#[test]", expected))
         }
     });
     errors.check(parser.parse2(args));
-    RuntimeOptions { krate: krate.unwrap_or_else(default_crate), flavor, worker_threads, start_paused }
+    RuntimeOptions {
+        krate: krate.unwrap_or_else(default_crate),
+        flavor,
+        worker_threads,
+        start_paused,
+    }
 }
 
 /// Parses `crate = "some::path"`.
 fn crate_path(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
     let path = meta.value()?.parse::<LitStr>()?;
-    path.parse().map_err(|_| syn::Error::new(path.span(), "expected a path to the playhouse crate, such as \"::playhouse\""))
+    path.parse().map_err(|_| {
+        syn::Error::new(
+            path.span(),
+            "expected a path to the playhouse crate, such as \"::playhouse\"",
+        )
+    })
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
@@ -174,5 +213,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta<'_>) -> sy
 
 fn unknown(meta: &ParseNestedMeta<'_>, attribute: &str, expected: &str) -> syn::Error {
     let name = quote::ToTokens::to_token_stream(&meta.path);
-    meta.error(format_args!("unknown {attribute} option `{name}`; expected {expected}"))
+    meta.error(format_args!(
+        "unknown {attribute} option `{name}`; expected {expected}"
+    ))
 }

@@ -19,14 +19,17 @@ pub(crate) fn messages(args: TokenStream, item: &Item) -> Result<TokenStream, Fa
         Err(error) => return Err(Failed::new(item.to_token_stream(), errors.and(error))),
     };
     let messages = validate::messages(&block, &mut errors);
-    let generated = messages.iter().map(|message| message_items(&block.item, message, &options.krate));
+    let generated = messages
+        .iter()
+        .map(|message| message_items(&block.item, message, &options.krate));
     let item = &block.item;
     fallback::finish(quote!(#item #(#generated)*), errors)
 }
 
 /// `#[message]` outside of a `#[messages]` block: an error, and the item unchanged.
 pub(crate) fn message(item: TokenStream) -> Result<TokenStream, Failed> {
-    let text = "#[message] only works on a method inside an impl block marked #[playhouse::messages]";
+    let text =
+        "#[message] only works on a method inside an impl block marked #[playhouse::messages]";
     Err(Failed::new(item, syn::Error::new(Span::call_site(), text)))
 }
 
@@ -35,7 +38,10 @@ pub(crate) fn actor(input: &DeriveInput) -> Result<TokenStream, Failed> {
     let mut errors = Errors::default();
     let options = attr::actor(&input.attrs, &mut errors);
     if let Data::Union(data) = &input.data {
-        errors.spanned(data.union_token, "#[derive(Actor)] works on structs and enums, not unions");
+        errors.spanned(
+            data.union_token,
+            "#[derive(Actor)] works on structs and enums, not unions",
+        );
         return fallback::finish(TokenStream::new(), errors);
     }
     let krate = &options.krate;
@@ -59,7 +65,11 @@ pub(crate) fn actor(input: &DeriveInput) -> Result<TokenStream, Failed> {
 }
 
 /// `#[main]` and `#[test]`: a plain function that runs the async one on a new runtime.
-pub(crate) fn runtime_fn(args: TokenStream, item: &ItemFn, which: RuntimeMacro) -> Result<TokenStream, Failed> {
+pub(crate) fn runtime_fn(
+    args: TokenStream,
+    item: &ItemFn,
+    which: RuntimeMacro,
+) -> Result<TokenStream, Failed> {
     let mut errors = Errors::default();
     let options = attr::runtime(args, which, &mut errors);
     let flavor = match which {
@@ -75,12 +85,20 @@ pub(crate) fn runtime_fn(args: TokenStream, item: &ItemFn, which: RuntimeMacro) 
 }
 
 fn message_items(block: &ItemImpl, message: &Message, krate: &Path) -> TokenStream {
-    let Message { name, method, vis, cfgs, derives, .. } = message;
+    let Message {
+        name,
+        method,
+        vis,
+        cfgs,
+        derives,
+        ..
+    } = message;
     let actor = &block.self_ty;
 
-    let source = method_link(actor, method);
+    let source = method_name(actor, method);
     let docs = if message.docs.is_empty() {
-        let doc = format!("Message generated from {source}; its reply is the method's return value.");
+        let doc =
+            format!("Message generated from {source}; its reply is the method's return value.");
         quote!(#[doc = #doc])
     } else {
         message.docs.iter().map(ToTokens::to_token_stream).collect()
@@ -96,18 +114,31 @@ fn message_items(block: &ItemImpl, message: &Message, krate: &Path) -> TokenStre
         quote!({ #(#fields,)* })
     };
 
-    let reply = message.reply.as_ref().map_or_else(|| quote!(()), ToTokens::to_token_stream);
+    let reply = message
+        .reply
+        .as_ref()
+        .map_or_else(|| quote!(()), ToTokens::to_token_stream);
     let returns = message.reply.as_ref().map(|reply| quote!(-> #reply));
 
     let mut generics = block.generics.clone();
     if !message.bounds.is_empty() {
-        generics.make_where_clause().predicates.extend(message.bounds.iter().cloned());
+        generics
+            .make_where_clause()
+            .predicates
+            .extend(message.bounds.iter().cloned());
     }
     let (impl_generics, _, where_clause) = generics.split_for_impl();
 
     // Local names that the user's tokens can't see.
     let message_var = Ident::new("message", Span::mixed_site());
-    let ctx = Ident::new(if message.takes_context() { "ctx" } else { "_ctx" }, Span::mixed_site());
+    let ctx = Ident::new(
+        if message.takes_context() {
+            "ctx"
+        } else {
+            "_ctx"
+        },
+        Span::mixed_site(),
+    );
     let field_names = message.fields().map(|(field, _)| field);
     let arguments = message.params.iter().map(|param| match param {
         Param::Field { name, .. } => name.to_token_stream(),
@@ -138,19 +169,37 @@ fn message_items(block: &ItemImpl, message: &Message, krate: &Path) -> TokenStre
     }
 }
 
-/// An intra-doc link to the method, such as ``[`Counter::inc`]``, for the generated docs.
-fn method_link(actor: &Type, method: &Ident) -> String {
+/// The method as plain code, such as `` `Counter::inc` ``, for the generated docs.
+fn method_name(actor: &Type, method: &Ident) -> String {
     match actor {
         Type::Path(path) if path.qself.is_none() => {
-            let segments = path.path.segments.iter().map(|segment| segment.ident.to_string());
-            let prefix = if path.path.leading_colon.is_some() { "::" } else { "" };
-            format!("[`{prefix}{}::{method}`]", segments.collect::<Vec<_>>().join("::"))
+            let segments = path
+                .path
+                .segments
+                .iter()
+                .map(|segment| segment.ident.to_string());
+            let prefix = if path.path.leading_colon.is_some() {
+                "::"
+            } else {
+                ""
+            };
+            // Plain code, not an intra-doc link: the actor may be private while its
+            // message is public, and rustdoc warns about links to private items.
+            format!(
+                "`{prefix}{}::{method}`",
+                segments.collect::<Vec<_>>().join("::")
+            )
         }
         _ => format!("the method `{method}`"),
     }
 }
 
-fn runtime_fn_items(item: &ItemFn, options: &RuntimeOptions, flavor: Flavor, which: RuntimeMacro) -> TokenStream {
+fn runtime_fn_items(
+    item: &ItemFn,
+    options: &RuntimeOptions,
+    flavor: Flavor,
+    which: RuntimeMacro,
+) -> TokenStream {
     let krate = &options.krate;
     let mut attrs = item.attrs.clone();
     // The body moves into an async block, so inner attributes go on the function.
@@ -176,7 +225,9 @@ fn runtime_fn_items(item: &ItemFn, options: &RuntimeOptions, flavor: Flavor, whi
         let count = proc_macro2::Literal::usize_unsuffixed(count);
         quote_spanned!(span=> .worker_threads(#count))
     });
-    let start_paused = options.start_paused.map(|(paused, span)| quote_spanned!(span=> .start_paused(#paused)));
+    let start_paused = options
+        .start_paused
+        .map(|(paused, span)| quote_spanned!(span=> .start_paused(#paused)));
 
     // Mixed-site hygiene keeps these locals out of the user's body.
     let run = quote_spanned! {Span::mixed_site()=>

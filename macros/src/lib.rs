@@ -30,8 +30,7 @@ use crate::fallback::Failed;
 /// - takes `&self` or `&mut self`;
 /// - may be `async` or not;
 /// - takes any number of owned parameters with plain names, which become the message's
-///   public-as-the-method fields (references are rejected: messages cross threads, so they
-///   own their data);
+///   fields (references are rejected: messages cross threads, so they own their data);
 /// - may take one parameter of type `&mut Context<Self>` (or `&Context<Self>`, or any path
 ///   ending in `Context`): it receives the handler's context and is not a message field;
 /// - returns anything: that is the reply (`()` when there is no return type; a `Result` is
@@ -39,8 +38,9 @@ use crate::fallback::Failed;
 /// - can't be generic. The impl block can be: its generic parameters and where clause go on
 ///   the `Handler` impls, but the message's fields and reply can't use them.
 ///
-/// The struct gets the method's doc comment (or a generated one), its visibility and its
-/// `#[cfg]` attributes.
+/// The struct and its fields get the method's visibility; the struct also gets the method's
+/// doc comment (or a generated one) and its `#[cfg]` attributes. `Self` in a field or reply
+/// type means the actor type.
 ///
 /// # Options
 ///
@@ -74,7 +74,7 @@ use crate::fallback::Failed;
 /// /// Adds to the count and replies with the new total.
 /// #[derive(Debug)]
 /// pub struct Inc {
-///     /// Argument `by` of [`Counter::inc`].
+///     /// Argument `by` of `Counter::inc`.
 ///     pub by: u64,
 /// }
 ///
@@ -91,7 +91,7 @@ use crate::fallback::Failed;
 ///     }
 /// }
 ///
-/// /// Message generated from [`Counter::stop_now`]; its reply is the method's return value.
+/// /// Message generated from `Counter::stop_now`; its reply is the method's return value.
 /// pub struct StopNow;
 ///
 /// #[automatically_derived]

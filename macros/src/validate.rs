@@ -28,13 +28,11 @@ impl Errors {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 
-    /// Records the error of a result, if any, and returns its value.
-    pub(crate) fn check<T>(&mut self, result: syn::Result<T>) -> Option<T> {
-        result.map_err(|error| self.push(error)).ok()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_none()
+    /// Records the error of a result, if any.
+    pub(crate) fn check(&mut self, result: syn::Result<()>) {
+        if let Err(error) = result {
+            self.push(error);
+        }
     }
 
     /// Adds one last error and returns them all.
@@ -84,7 +82,12 @@ pub(crate) fn messages(block: &ImplBlock, errors: &mut Errors) -> Vec<Message> {
 }
 
 /// Checks one `#[message]` method; `None` if it has any error.
-fn message(method: &Method, actor: &Type, generics: &GenericNames, errors: &mut Errors) -> Option<Message> {
+fn message(
+    method: &Method,
+    actor: &Type,
+    generics: &GenericNames,
+    errors: &mut Errors,
+) -> Option<Message> {
     let mut own = Errors::default();
     for extra in method.markers.iter().skip(1) {
         own.spanned(extra, "duplicate #[message] attribute");
@@ -116,7 +119,9 @@ fn message(method: &Method, actor: &Type, generics: &GenericNames, errors: &mut 
             continue;
         }
         let name = match &*input.pat {
-            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => Some(pat.ident.clone()),
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                Some(pat.ident.clone())
+            }
             pat => {
                 own.spanned(pat, "a #[message] parameter becomes a message field and needs a plain name, such as `amount: u64`");
                 None
@@ -132,7 +137,10 @@ fn message(method: &Method, actor: &Type, generics: &GenericNames, errors: &mut 
             check_field_type(ty, "a message field", generics, &mut own);
         }
         if let Some(name) = name {
-            params.push(Param::Field { name, ty: Box::new(parse_type(ast::replace_self(ty.to_token_stream(), actor))) });
+            params.push(Param::Field {
+                name,
+                ty: Box::new(parse_type(ast::replace_self(ty.to_token_stream(), actor))),
+            });
         }
     }
     let reply = match &sig.output {
@@ -143,11 +151,11 @@ fn message(method: &Method, actor: &Type, generics: &GenericNames, errors: &mut 
         }
     };
 
-    let valid = own.is_empty();
     if let Err(error) = own.finish() {
         errors.push(error);
+        return None;
     }
-    valid.then(|| Message {
+    Some(Message {
         name: options.name.unwrap_or_else(|| upper_camel_case(&sig.ident)),
         method: sig.ident.clone(),
         vis: method.vis.clone(),
@@ -157,14 +165,20 @@ fn message(method: &Method, actor: &Type, generics: &GenericNames, errors: &mut 
         is_async: sig.asyncness.is_some(),
         params,
         reply,
-        bounds: sig.generics.where_clause.iter().flat_map(|clause| clause.predicates.iter().cloned()).collect(),
+        bounds: sig
+            .generics
+            .where_clause
+            .iter()
+            .flat_map(|clause| clause.predicates.iter().cloned())
+            .collect(),
     })
 }
 
 /// Checks that a method takes `&self` or `&mut self`.
 fn receiver(sig: &syn::Signature, errors: &mut Errors) {
     let Some(receiver) = sig.receiver() else {
-        let message = "a #[message] method needs a `&self` or `&mut self` receiver: it runs on the actor";
+        let message =
+            "a #[message] method needs a `&self` or `&mut self` receiver: it runs on the actor";
         errors.push(syn::Error::new(sig.paren_token.span.join(), message));
         return;
     };
@@ -180,10 +194,13 @@ fn receiver(sig: &syn::Signature, errors: &mut Errors) {
 fn check_field_type(ty: &Type, what: &str, generics: &GenericNames, errors: &mut Errors) {
     let tokens = ty.to_token_stream();
     if find_ident(&tokens, &mut |ident| ident == "impl").is_some() {
-        errors.spanned(ty, format_args!("{what} needs a concrete type: `impl Trait` is not supported here"));
+        errors.spanned(
+            ty,
+            format_args!("{what} needs a concrete type: `impl Trait` is not supported here"),
+        );
     } else if let Some(span) = generics.find_in(&tokens) {
         let message = format!(
-            "{what} can't use the impl block's generic parameters: messages are generated outside the impl block, so their fields and reply need concrete types"
+            "{what} can't use the impl block's generic parameters: the message struct is declared outside the impl block"
         );
         errors.push(syn::Error::new(span, message));
     }
@@ -197,12 +214,17 @@ struct GenericNames {
 
 impl GenericNames {
     fn of(generics: &syn::Generics) -> Self {
-        let mut names = GenericNames { types: Vec::new(), lifetimes: Vec::new() };
+        let mut names = GenericNames {
+            types: Vec::new(),
+            lifetimes: Vec::new(),
+        };
         for param in &generics.params {
             match param {
                 GenericParam::Type(param) => names.types.push(param.ident.to_string()),
                 GenericParam::Const(param) => names.types.push(param.ident.to_string()),
-                GenericParam::Lifetime(param) => names.lifetimes.push(param.lifetime.ident.to_string()),
+                GenericParam::Lifetime(param) => {
+                    names.lifetimes.push(param.lifetime.ident.to_string())
+                }
             }
         }
         if !generics.params.is_empty() {
@@ -215,19 +237,34 @@ impl GenericNames {
     /// The span of the first mention of a generic parameter in some tokens.
     fn find_in(&self, tokens: &TokenStream) -> Option<Span> {
         find_token(tokens, &mut |tree, after_quote| {
-            let TokenTree::Ident(ident) = tree else { return false };
-            let names = if after_quote { &self.lifetimes } else { &self.types };
+            let TokenTree::Ident(ident) = tree else {
+                return false;
+            };
+            let names = if after_quote {
+                &self.lifetimes
+            } else {
+                &self.types
+            };
             names.iter().any(|name| ident == name)
         })
     }
 }
 
 /// The span of the first identifier in some tokens (groups included) that matches.
-fn find_ident(tokens: &TokenStream, matches: &mut dyn FnMut(&proc_macro2::Ident) -> bool) -> Option<Span> {
-    find_token(tokens, &mut |tree, _| matches!(tree, TokenTree::Ident(ident) if matches(ident)))
+fn find_ident(
+    tokens: &TokenStream,
+    matches: &mut dyn FnMut(&proc_macro2::Ident) -> bool,
+) -> Option<Span> {
+    find_token(
+        tokens,
+        &mut |tree, _| matches!(tree, TokenTree::Ident(ident) if matches(ident)),
+    )
 }
 
-fn find_token(tokens: &TokenStream, matches: &mut dyn FnMut(&TokenTree, bool) -> bool) -> Option<Span> {
+fn find_token(
+    tokens: &TokenStream,
+    matches: &mut dyn FnMut(&TokenTree, bool) -> bool,
+) -> Option<Span> {
     let mut previous_is_quote = false;
     for tree in tokens.clone() {
         if let TokenTree::Group(group) = &tree {
@@ -267,16 +304,25 @@ pub(crate) fn runtime_fn(item: &ItemFn, which: RuntimeMacro, errors: &mut Errors
     let sig = &item.sig;
     let name = which.name();
     if sig.asyncness.is_none() {
-        errors.spanned(sig.fn_token, format_args!("#[{name}] runs an `async fn`: add the `async` keyword"));
+        errors.spanned(
+            sig.fn_token,
+            format_args!("#[{name}] runs an `async fn`: add the `async` keyword"),
+        );
         valid = false;
     }
     if !sig.inputs.is_empty() {
         let inputs = &sig.inputs;
-        errors.spanned(inputs, format_args!("a #[{name}] function takes no parameters"));
+        errors.spanned(
+            inputs,
+            format_args!("a #[{name}] function takes no parameters"),
+        );
         valid = false;
     }
     if !sig.generics.params.is_empty() {
-        errors.spanned(&sig.generics, format_args!("a #[{name}] function can't be generic"));
+        errors.spanned(
+            &sig.generics,
+            format_args!("a #[{name}] function can't be generic"),
+        );
         valid = false;
     }
     valid
@@ -284,25 +330,29 @@ pub(crate) fn runtime_fn(item: &ItemFn, which: RuntimeMacro, errors: &mut Errors
 
 /// Checks that the options of `#[test]` fit together and returns the flavor to build.
 pub(crate) fn test_flavor(options: &RuntimeOptions, errors: &mut Errors) -> Flavor {
-    let multi_thread_reason = match (options.flavor, options.worker_threads) {
+    let flavor = match (options.flavor, options.worker_threads) {
         (Some((Flavor::CurrentThread, _)), Some((_, span))) => {
-            errors.push(syn::Error::new(span, "worker_threads needs flavor = \"multi_thread\""));
-            None
+            errors.push(syn::Error::new(
+                span,
+                "worker_threads needs flavor = \"multi_thread\"",
+            ));
+            Flavor::CurrentThread
         }
-        (Some((Flavor::MultiThread, span)), _) => Some(span),
-        (None, Some((_, span))) => Some(span),
-        _ => None,
+        (Some((flavor, _)), _) => flavor,
+        (None, Some(_)) => Flavor::MultiThread,
+        (None, None) => Flavor::CurrentThread,
     };
-    if let (Some((true, paused)), Some(multi_thread)) = (options.start_paused, multi_thread_reason) {
-        let mut error = syn::Error::new(paused, "start_paused needs the current_thread flavor");
-        error.combine(syn::Error::new(multi_thread, "this option asks for the multi_thread flavor"));
-        errors.push(error);
+    if let (Some((true, span)), Flavor::MultiThread) = (options.start_paused, flavor) {
+        let reason = match options.flavor {
+            Some(_) => "not flavor = \"multi_thread\"",
+            None => "but worker_threads asks for the multi_thread flavor",
+        };
+        errors.push(syn::Error::new(
+            span,
+            format!("start_paused needs the current_thread flavor, {reason}"),
+        ));
     }
-    if multi_thread_reason.is_some() {
-        Flavor::MultiThread
-    } else {
-        Flavor::CurrentThread
-    }
+    flavor
 }
 
 #[cfg(test)]

@@ -1,0 +1,4 @@
+#[playhouse::main]
+async fn main<T: Default>() {
+    let _ = T::default();
+}

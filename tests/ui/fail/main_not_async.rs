@@ -1,0 +1,4 @@
+#[playhouse::main]
+fn main() {
+    println!("hello");
+}

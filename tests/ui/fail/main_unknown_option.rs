@@ -1,0 +1,2 @@
+#[playhouse::main(flavor = "current_thread")]
+async fn main() {}

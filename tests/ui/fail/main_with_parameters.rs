@@ -1,0 +1,4 @@
+#[playhouse::main]
+async fn main(name: String) {
+    println!("hello {name}");
+}

@@ -1,0 +1,2 @@
+#[playhouse::main(worker_threads = 0)]
+async fn main() {}

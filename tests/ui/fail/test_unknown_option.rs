@@ -1,0 +1,7 @@
+fn main() {}
+
+#[playhouse::test(flavor = "single_thread")]
+async fn adds() {}
+
+#[playhouse::test(paused = true)]
+async fn paused() {}

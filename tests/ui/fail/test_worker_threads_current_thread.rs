@@ -1,0 +1,4 @@
+fn main() {}
+
+#[playhouse::test(flavor = "current_thread", worker_threads = 2)]
+async fn adds() {}
