@@ -12,11 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use crate::actor::Actor;
 use crate::cell::{ActorCell, ActorId, KILL, STOP};
-use crate::envelope::{Ask, NoReply, ReplyTo, Tell};
+use crate::envelope::{send_ask, send_tell, NoReply, ReplyTo};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::exit::ExitReason;
 use crate::mailbox::{MailboxSender, TryReserveError};
@@ -110,9 +109,7 @@ impl<A: Actor> ActorRef<A> {
             return Err(SendError(message));
         }
         match self.sender.reserve(self.cell.queued()).await {
-            Ok(permit) => permit
-                .send(Tell(message))
-                .map_err(|Tell(message)| SendError(message)),
+            Ok(permit) => send_tell(permit, message).map_err(SendError),
             Err(()) => Err(SendError(message)),
         }
     }
@@ -132,9 +129,7 @@ impl<A: Actor> ActorRef<A> {
             return Err(TrySendError::Stopped(message));
         }
         match self.sender.try_reserve(self.cell.queued()) {
-            Ok(permit) => permit
-                .send(Tell(message))
-                .map_err(|Tell(message)| TrySendError::Stopped(message)),
+            Ok(permit) => send_tell(permit, message).map_err(TrySendError::Stopped),
             Err(TryReserveError::Full) => Err(TrySendError::Full(message)),
             Err(TryReserveError::Closed) => Err(TrySendError::Stopped(message)),
         }
@@ -181,7 +176,7 @@ impl<A: Actor> ActorRef<A> {
         if self.cell.signals() != 0 {
             return Err(AskError::Stopped(message));
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = playhouse_runtime::deadline_after(timeout);
         let permit = match tokio::time::timeout_at(
             deadline,
             self.sender.reserve(self.cell.queued()),
@@ -193,11 +188,8 @@ impl<A: Actor> ActorRef<A> {
             Err(_elapsed) => return Err(AskError::Full(message)),
         };
         let (reply_sender, reply) = oneshot::channel();
-        if let Err(refused) = permit.send(Ask {
-            message,
-            reply: ReplyTo::new(reply_sender),
-        }) {
-            return Err(AskError::Stopped(refused.into_message()));
+        if let Err(message) = send_ask(permit, message, ReplyTo::new(reply_sender)) {
+            return Err(AskError::Stopped(message));
         }
         match tokio::time::timeout_at(deadline, reply).await {
             Ok(Ok(Ok(value))) => Ok(value),
@@ -247,12 +239,6 @@ impl<A: Actor> ActorRef<A> {
         M: Message,
     {
         Recipient::new(self.clone())
-    }
-}
-
-impl<M: Message> Ask<M> {
-    fn into_message(self) -> M {
-        self.message
     }
 }
 

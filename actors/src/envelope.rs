@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::actor::Actor;
 use crate::context::Context;
+use crate::mailbox::Permit;
 use crate::message::{Handler, Message};
 
 pub(crate) type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -35,15 +36,91 @@ pub(crate) trait Dispatch<A: Actor>: Send + 'static {
 
     /// Turns the envelope back into its concrete type, to return a refused message.
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+
+    /// The span that was current where the message was sent, if it was traced.
+    fn sender_span(&self) -> Option<&tracing::Span>;
+}
+
+/// Where a message was sent from, for its span to link back to: a [`tracing::Span`] when a
+/// subscriber listens at `trace` level, else `()`, which keeps the envelope as small as the
+/// message (a zero-sized message then needs no allocation at all).
+pub(crate) trait SenderSpan: Send + 'static {
+    fn span(&self) -> Option<&tracing::Span>;
+}
+
+impl SenderSpan for () {
+    fn span(&self) -> Option<&tracing::Span> {
+        None
+    }
+}
+
+impl SenderSpan for tracing::Span {
+    fn span(&self) -> Option<&tracing::Span> {
+        Some(self)
+    }
+}
+
+fn tracing_messages() -> bool {
+    tracing::enabled!(tracing::Level::TRACE)
+}
+
+/// Puts a `tell` in the reserved place, or gives the message back if the mailbox closed.
+pub(crate) fn send_tell<A: Handler<M>, M: Message>(
+    permit: Permit<'_, A>,
+    message: M,
+) -> Result<(), M> {
+    if tracing_messages() {
+        let sender = tracing::Span::current();
+        permit
+            .send(Tell { message, sender })
+            .map_err(|refused| refused.message)
+    } else {
+        permit
+            .send(Tell {
+                message,
+                sender: (),
+            })
+            .map_err(|refused| refused.message)
+    }
+}
+
+/// Puts an `ask` in the reserved place, or gives the message back if the mailbox closed.
+pub(crate) fn send_ask<A: Handler<M>, M: Message>(
+    permit: Permit<'_, A>,
+    message: M,
+    reply: ReplyTo<M::Reply>,
+) -> Result<(), M> {
+    if tracing_messages() {
+        let sender = tracing::Span::current();
+        permit
+            .send(Ask {
+                message,
+                reply,
+                sender,
+            })
+            .map_err(|refused| refused.message)
+    } else {
+        permit
+            .send(Ask {
+                message,
+                reply,
+                sender: (),
+            })
+            .map_err(|refused| refused.message)
+    }
 }
 
 /// A message sent with `tell`: the reply is dropped.
-pub(crate) struct Tell<M>(pub(crate) M);
+struct Tell<M, S> {
+    message: M,
+    sender: S,
+}
 
-impl<A, M> Dispatch<A> for Tell<M>
+impl<A, M, S> Dispatch<A> for Tell<M, S>
 where
     A: Handler<M>,
     M: Message,
+    S: SenderSpan,
 {
     fn message_type(&self) -> &'static str {
         std::any::type_name::<M>()
@@ -54,7 +131,7 @@ where
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
     ) -> HandlerFuture<'a> {
-        let Tell(message) = *self;
+        let message = self.message;
         Box::pin(async move {
             actor.handle(message, ctx).await;
         })
@@ -63,18 +140,24 @@ where
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
         self
     }
+
+    fn sender_span(&self) -> Option<&tracing::Span> {
+        self.sender.span()
+    }
 }
 
 /// A message sent with `ask`, with the slot for its reply.
-pub(crate) struct Ask<M: Message> {
-    pub(crate) message: M,
-    pub(crate) reply: ReplyTo<M::Reply>,
+struct Ask<M: Message, S> {
+    message: M,
+    reply: ReplyTo<M::Reply>,
+    sender: S,
 }
 
-impl<A, M> Dispatch<A> for Ask<M>
+impl<A, M, S> Dispatch<A> for Ask<M, S>
 where
     A: Handler<M>,
     M: Message,
+    S: SenderSpan,
 {
     fn message_type(&self) -> &'static str {
         std::any::type_name::<M>()
@@ -85,7 +168,7 @@ where
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
     ) -> HandlerFuture<'a> {
-        let Ask { message, reply } = *self;
+        let Ask { message, reply, .. } = *self;
         Box::pin(async move {
             let value = actor.handle(message, ctx).await;
             reply.send(value);
@@ -94,6 +177,10 @@ where
 
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
         self
+    }
+
+    fn sender_span(&self) -> Option<&tracing::Span> {
+        self.sender.span()
     }
 }
 

@@ -75,7 +75,9 @@
 //! # Tracing
 //!
 //! Each actor runs in an `actor.run` span (`debug`, fields `actor.id`, `actor.type`); each
-//! message is handled in an `actor.handle_message` span (`trace`, field `message.type`).
+//! message is handled in an `actor.handle_message` span (`trace`, fields `actor.id`,
+//! `actor.type`, `message.type`) that starts its own trace and *follows from* the sender's
+//! span, so a long-lived actor does not make one endless trace.
 //! Lifecycle events are logged at `debug`, unhandled failures at `error`. Nothing is computed
 //! for a level no subscriber listens to.
 //!

@@ -101,11 +101,9 @@ async fn receive<A: Actor>(
         };
 
         let message_type = envelope.message_type();
+        let span = trace::message_span(cell, message_type, envelope.sender_span());
         let mut handler = envelope.dispatch(actor, ctx);
-        match Guarded::new(&mut handler, cell)
-            .instrument(trace::message_span(message_type))
-            .await
-        {
+        match Guarded::new(&mut handler, cell).instrument(span).await {
             Outcome::Done(()) => {}
             Outcome::Killed => return ExitReason::Killed,
             Outcome::Panicked(message) => {

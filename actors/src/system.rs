@@ -264,7 +264,8 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
         for cell in cells {
             seen.insert(cell.id());
             cell.signal(SHUTDOWN);
-            let wait_until = deadline.min(Instant::now() + state.config.stop_timeout);
+            let wait_until =
+                deadline.min(playhouse_runtime::deadline_after(state.config.stop_timeout));
             if tokio::time::timeout_at(wait_until, cell.wait())
                 .await
                 .is_ok()

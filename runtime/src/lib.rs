@@ -43,5 +43,5 @@ pub use error::BuildError;
 pub use extensions::Extensions;
 pub use handle::Handle;
 pub use runtime::Runtime;
-pub use shutdown::{ShutdownFuture, ShutdownReport};
+pub use shutdown::{deadline_after, ShutdownFuture, ShutdownReport};
 pub use spawn::BlockingError;

@@ -113,7 +113,7 @@ impl Shutdown {
         }
         drop(hooks);
         // Shutdown already began: run the late hook at once, within the default timeout.
-        let deadline = Instant::now() + handle.default_shutdown_timeout();
+        let deadline = deadline_after(handle.default_shutdown_timeout());
         handle.spawn("shutdown.late_hook", boxed(deadline));
     }
 
@@ -129,7 +129,7 @@ impl Shutdown {
         ShutdownFuture {
             inner: Box::pin(async move {
                 let start = Instant::now();
-                let deadline = start + timeout;
+                let deadline = deadline_after(timeout);
                 let mut report = ShutdownReport::default();
                 for hook in hooks.into_iter().rev() {
                     report.merge(hook(deadline).await);
@@ -145,3 +145,26 @@ impl Shutdown {
         }
     }
 }
+
+/// Returns the instant `timeout` from now, or a point decades away when `timeout` is too
+/// large to add (such as `Duration::MAX`), so that no timeout a user passes can panic.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let soon = playhouse_runtime::deadline_after(Duration::from_secs(1));
+/// let never = playhouse_runtime::deadline_after(Duration::MAX);
+/// assert!(never > soon);
+/// # }
+/// ```
+pub fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout).unwrap_or_else(|| now + FAR_FUTURE)
+}
+
+/// About thirty years: later than any process lives, small enough to add to any instant.
+const FAR_FUTURE: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);

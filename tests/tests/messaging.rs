@@ -227,3 +227,16 @@ async fn references_compare_and_print_by_actor_identity() {
     assert!(first.id() < second.id(), "ids grow in spawn order");
     assert_eq!(first.to_string(), format!("Recorder{}", first.id()));
 }
+
+#[playhouse::test(start_paused = true)]
+async fn a_huge_ask_timeout_is_no_panic() {
+    let recorder = Recorder::spawn(Recorder::default());
+    recorder
+        .ask_timeout(Record(1), Duration::MAX)
+        .await
+        .unwrap();
+    assert_eq!(
+        recorder.ask_timeout(Seen, Duration::MAX).await.unwrap(),
+        vec![1]
+    );
+}

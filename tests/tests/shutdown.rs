@@ -150,3 +150,15 @@ fn dropping_the_runtime_releases_waiters_and_asks() {
     drop(runtime);
     assert_eq!(actor.exit_reason(), Some(ExitReason::Killed));
 }
+
+#[test]
+fn a_huge_shutdown_timeout_is_no_panic() {
+    let runtime = Builder::new_current_thread()
+        .shutdown_timeout(Duration::MAX)
+        .extension(playhouse::SystemConfig::default().stop_timeout(Duration::MAX))
+        .build()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    runtime.block_on(async { Logged::spawn(("calm", Arc::clone(&log))) });
+    assert!(runtime.shutdown().is_clean());
+}
