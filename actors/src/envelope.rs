@@ -1,24 +1,22 @@
 //! How a message and its reply slot travel to an actor: the one place of type erasure.
 //!
 //! A mailbox of `ActorRef<A>` carries any message `A` handles, so each message travels as a
-//! boxed [`Dispatch`] object that knows how to hand itself to `A`'s handler. Implementation
-//! detail: a `tell` costs one allocation for the box (none for a zero-sized message) and
-//! one for the handler's future; an `ask` adds tokio's oneshot for the reply.
+//! boxed [`Dispatch`] object that knows how to hand itself to `A`'s handler. The handler's
+//! future goes into the actor's reusable [`FutureSlot`], not a box of its own.
+//! Implementation detail: a `tell` costs one allocation, for the envelope (none for a
+//! zero-sized message); an `ask` adds tokio's oneshot for the reply.
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
 use crate::actor::Actor;
 use crate::context::Context;
+use crate::future_slot::{FutureSlot, SlotFuture};
 use crate::mailbox::Permit;
 use crate::message::{Handler, Message};
-
-pub(crate) type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// A message on its way to an actor of type `A`.
 pub(crate) type Envelope<A> = Box<dyn Dispatch<A>>;
@@ -27,12 +25,14 @@ pub(crate) trait Dispatch<A: Actor>: Send + 'static {
     /// The message's type name, for tracing and dead letters.
     fn message_type(&self) -> &'static str;
 
-    /// Hands the message to the actor's handler; the future sends any reply.
+    /// Hands the message to the actor's handler, whose future (which sends any reply) is
+    /// placed in `slot`.
     fn dispatch<'a>(
         self: Box<Self>,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
-    ) -> HandlerFuture<'a>;
+        slot: &'a mut FutureSlot,
+    ) -> SlotFuture<'a>;
 
     /// Turns the envelope back into its concrete type, to return a refused message.
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
@@ -130,9 +130,10 @@ where
         self: Box<Self>,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
-    ) -> HandlerFuture<'a> {
+        slot: &'a mut FutureSlot,
+    ) -> SlotFuture<'a> {
         let message = self.message;
-        Box::pin(async move {
+        slot.put(async move {
             actor.handle(message, ctx).await;
         })
     }
@@ -167,9 +168,10 @@ where
         self: Box<Self>,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
-    ) -> HandlerFuture<'a> {
+        slot: &'a mut FutureSlot,
+    ) -> SlotFuture<'a> {
         let Ask { message, reply, .. } = *self;
-        Box::pin(async move {
+        slot.put(async move {
             let value = actor.handle(message, ctx).await;
             reply.send(value);
         })

@@ -93,6 +93,7 @@ mod context;
 mod envelope;
 mod error;
 mod exit;
+mod future_slot;
 mod mailbox;
 mod message;
 mod run;

@@ -13,6 +13,7 @@ use crate::actor::Actor;
 use crate::cell::{short_type_name, ActorCell, KILL, SHUTDOWN};
 use crate::context::Context;
 use crate::envelope::report_panic;
+use crate::future_slot::FutureSlot;
 use crate::exit::{ExitReason, PanicReport};
 use crate::mailbox::{MailboxReceiver, TryRecv};
 use crate::trace;
@@ -71,6 +72,7 @@ async fn receive<A: Actor>(
     cell: &ActorCell,
 ) -> ExitReason {
     let budget = ctx.system().handle().message_budget();
+    let mut slot = FutureSlot::new();
     let mut handled_in_a_row = 0;
     let mut closed = false;
     loop {
@@ -102,7 +104,7 @@ async fn receive<A: Actor>(
 
         let message_type = envelope.message_type();
         let span = trace::message_span(cell, message_type, envelope.sender_span());
-        let mut handler = envelope.dispatch(actor, ctx);
+        let mut handler = envelope.dispatch(actor, ctx, &mut slot);
         match Guarded::new(&mut handler, cell).instrument(span).await {
             Outcome::Done(()) => {}
             Outcome::Killed => return ExitReason::Killed,

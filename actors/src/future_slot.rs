@@ -1,0 +1,189 @@
+//! A reusable place for handler futures, so that handling a message allocates nothing.
+//!
+//! Each message's handler returns a future of its own type. The actor loop awaits exactly
+//! one at a time, so instead of boxing every one, it writes each into this buffer, which
+//! grows to the largest handler future the actor has seen and is then reused. The future
+//! is polled where it lies (the buffer does not move while it is borrowed) and dropped in
+//! place. This is the only `unsafe` code in the crate.
+
+use std::alloc::{self, Layout};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+/// A growable, aligned buffer that holds at most one future at a time.
+pub(crate) struct FutureSlot {
+    ptr: NonNull<u8>,
+    layout: Layout,
+}
+
+// SAFETY: the slot owns a plain byte buffer; a future stored in it is only reachable through
+// `SlotFuture`, which borrows the slot mutably and is `Send` only because `put` requires the
+// future to be `Send`.
+unsafe impl Send for FutureSlot {}
+
+impl FutureSlot {
+    pub(crate) fn new() -> Self {
+        // An empty slot: no allocation until the first future that has a size.
+        let layout = Layout::from_size_align(0, 1).expect("valid empty layout");
+        Self { ptr: NonNull::dangling(), layout }
+    }
+
+    /// Moves `future` into the slot and returns a handle that polls and drops it there.
+    pub(crate) fn put<'a, F>(&'a mut self, future: F) -> SlotFuture<'a>
+    where
+        F: Future<Output = ()> + Send + 'a,
+    {
+        let needed = Layout::new::<F>();
+        let ptr = if needed.size() == 0 {
+            // Zero-sized futures need no memory, only a well-aligned non-null pointer.
+            NonNull::<F>::dangling().cast::<u8>()
+        } else {
+            self.reserve(needed);
+            self.ptr
+        };
+        // SAFETY: `ptr` is valid for writes of `F` (reserve made the buffer at least as large
+        // and as aligned as `F`, or `F` is zero-sized) and holds no live value: the previous
+        // `SlotFuture` borrowed the slot mutably and dropped its future before that borrow
+        // ended.
+        unsafe { ptr.cast::<F>().as_ptr().write(future) };
+        SlotFuture { ptr, poll: poll_in_place::<F>, drop: drop_in_place::<F>, _slot: PhantomData }
+    }
+
+    fn reserve(&mut self, needed: Layout) {
+        if self.layout.size() >= needed.size() && self.layout.align() >= needed.align() {
+            return;
+        }
+        let size = needed.size().max(self.layout.size());
+        let align = needed.align().max(self.layout.align());
+        let layout = Layout::from_size_align(size, align).expect("handler future layout overflows");
+        self.release();
+        // SAFETY: `layout` has a non-zero size (`needed` has one).
+        let ptr = unsafe { alloc::alloc(layout) };
+        self.ptr = NonNull::new(ptr).unwrap_or_else(|| alloc::handle_alloc_error(layout));
+        self.layout = layout;
+    }
+
+    fn release(&mut self) {
+        if self.layout.size() != 0 {
+            // SAFETY: `ptr` was allocated with exactly `layout`, and no future lives in it
+            // (callers hold `&mut self`, so no `SlotFuture` exists).
+            unsafe { alloc::dealloc(self.ptr.as_ptr(), self.layout) };
+            self.layout = Layout::from_size_align(0, 1).expect("valid empty layout");
+            self.ptr = NonNull::dangling();
+        }
+    }
+}
+
+impl Drop for FutureSlot {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// A future living in a [`FutureSlot`]; dropping it drops the future in place.
+pub(crate) struct SlotFuture<'a> {
+    ptr: NonNull<u8>,
+    poll: unsafe fn(NonNull<u8>, &mut Context<'_>) -> Poll<()>,
+    drop: unsafe fn(NonNull<u8>),
+    /// Borrows the slot (so nothing else is written there) and whatever the future borrows.
+    _slot: PhantomData<&'a mut FutureSlot>,
+}
+
+// SAFETY: `FutureSlot::put` only accepts `Send` futures.
+unsafe impl Send for SlotFuture<'_> {}
+
+/// # Safety
+///
+/// `ptr` must point to a live, pinned `F`.
+unsafe fn poll_in_place<F: Future<Output = ()>>(ptr: NonNull<u8>, cx: &mut Context<'_>) -> Poll<()> {
+    // SAFETY: the caller guarantees a live `F` at `ptr`; it never moves until dropped in place.
+    let future = unsafe { Pin::new_unchecked(&mut *ptr.cast::<F>().as_ptr()) };
+    future.poll(cx)
+}
+
+/// # Safety
+///
+/// `ptr` must point to a live `F` that is not used again.
+unsafe fn drop_in_place<F>(ptr: NonNull<u8>) {
+    // SAFETY: the caller guarantees a live `F` at `ptr` and gives it up.
+    unsafe { std::ptr::drop_in_place(ptr.cast::<F>().as_ptr()) };
+}
+
+impl Future for SlotFuture<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: the future written by `put` is live until this handle is dropped, and the
+        // slot's buffer cannot move or be reused while the handle borrows it.
+        unsafe { (self.poll)(self.ptr, cx) }
+    }
+}
+
+impl Drop for SlotFuture<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the future is live and this is its one drop; the handle is going away.
+        unsafe { (self.drop)(self.ptr) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use super::FutureSlot;
+
+    struct NoopWake;
+    impl Wake for NoopWake {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    fn poll_once(future: impl Future<Output = ()>) -> Poll<()> {
+        let waker = Waker::from(Arc::new(NoopWake));
+        pin!(future).poll(&mut Context::from_waker(&waker))
+    }
+
+    #[test]
+    fn futures_of_growing_size_and_alignment_run_and_drop_in_the_slot() {
+        let mut slot = FutureSlot::new();
+        let dropped = Arc::new(());
+        for round in 0..3 {
+            let big = [round as u8; 64];
+            let guard = Arc::clone(&dropped);
+            let mut total = 0u64;
+            let future = slot.put(async move {
+                let _guard = guard;
+                let aligned = 0u128;
+                total += big.iter().map(|&byte| u64::from(byte)).sum::<u64>() + aligned as u64;
+                assert_eq!(total, 64 * round);
+            });
+            assert_eq!(poll_once(future), Poll::Ready(()));
+            assert_eq!(Arc::strong_count(&dropped), 1, "the future and its captures were dropped");
+        }
+        let small = slot.put(async {});
+        assert_eq!(poll_once(small), Poll::Ready(()));
+    }
+
+    #[test]
+    fn a_pending_future_is_dropped_in_place_when_its_handle_is() {
+        let mut slot = FutureSlot::new();
+        let captured = Arc::new(());
+        let guard = Arc::clone(&captured);
+        let future = slot.put(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+        let mut future = future;
+        let waker = Waker::from(Arc::new(NoopWake));
+        assert!(std::pin::Pin::new(&mut future).poll(&mut Context::from_waker(&waker)).is_pending());
+        drop(future);
+        assert_eq!(Arc::strong_count(&captured), 1);
+        // The slot is reusable afterwards.
+        assert_eq!(poll_once(slot.put(async {})), Poll::Ready(()));
+    }
+}
