@@ -7,7 +7,7 @@
 //! zero-sized message); an `ask` adds tokio's oneshot for the reply.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
@@ -198,20 +198,47 @@ pub(crate) enum NoReply {
 type PanickedReply = Box<dyn FnOnce(Arc<str>)>;
 
 thread_local! {
+    /// How many [`catch_panic`] calls are running on this thread.
+    static CATCHING: Cell<u32> = const { Cell::new(0) };
     /// Reply slots dropped while a handler unwound from a panic, waiting to hear its message.
     static PANICKED_REPLIES: RefCell<Vec<PanickedReply>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Tells every asker whose reply slot was dropped by the panic just caught on this thread
-/// that the handler panicked with `message`.
+/// Runs `f` (one poll of an actor's future), catching a panic and returning its message.
 ///
-/// The actor loop calls this right after catching a handler's panic: unwinding drops the
-/// handler future's locals (its reply slot among them) before the panic's message is known,
-/// so the slots wait here for it.
-pub(crate) fn report_panic(message: &Arc<str>) {
+/// Unwinding drops the future's locals, its reply slot among them, before the panic's
+/// message is known; while `f` runs, such slots wait here, and hear the message once the
+/// panic is caught. Outside this function a reply slot dropped by a panic reports
+/// [`NoReply::Dropped`] at once, so nothing waits here for a panic nobody reports.
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    CATCHING.with(|depth| depth.set(depth.get() + 1));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|depth| depth.set(depth.get() - 1));
     let replies = PANICKED_REPLIES.with(|replies| std::mem::take(&mut *replies.borrow_mut()));
-    for reply in replies {
-        reply(Arc::clone(message));
+    match result {
+        Ok(value) => {
+            debug_assert!(replies.is_empty(), "reply slots parked without a panic");
+            Ok(value)
+        }
+        Err(payload) => {
+            let message = panic_message(&*payload);
+            let shared: Arc<str> = Arc::from(message.as_str());
+            for reply in replies {
+                reply(Arc::clone(&shared));
+            }
+            Err(message)
+        }
+    }
+}
+
+/// Extracts a readable message from a panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
     }
 }
 
@@ -240,7 +267,7 @@ impl<R: Send + 'static> Drop for ReplyTo<R> {
         let Some(sender) = self.sender.take() else {
             return;
         };
-        if std::thread::panicking() {
+        if std::thread::panicking() && CATCHING.with(Cell::get) > 0 {
             let reply: PanickedReply = Box::new(move |message| {
                 let _ = sender.send(Err(NoReply::Panicked(message)));
             });

@@ -17,6 +17,15 @@ use std::task::{Context, Poll};
 pub(crate) struct FutureSlot {
     ptr: NonNull<u8>,
     layout: Layout,
+    /// The future in the slot, if any: where it is and how to drop it. Kept here rather
+    /// than only in its `SlotFuture`, so that even a leaked handle (`mem::forget`) cannot
+    /// make the slot overwrite or free a future that was never dropped.
+    live: Option<Live>,
+}
+
+struct Live {
+    ptr: NonNull<u8>,
+    drop: unsafe fn(NonNull<u8>),
 }
 
 // SAFETY: the slot owns a plain byte buffer; a future stored in it is only reachable through
@@ -28,7 +37,11 @@ impl FutureSlot {
     pub(crate) fn new() -> Self {
         // An empty slot: no allocation until the first future that has a size.
         let layout = Layout::from_size_align(0, 1).expect("valid empty layout");
-        Self { ptr: NonNull::dangling(), layout }
+        Self {
+            ptr: NonNull::dangling(),
+            layout,
+            live: None,
+        }
     }
 
     /// Moves `future` into the slot and returns a handle that polls and drops it there.
@@ -36,6 +49,7 @@ impl FutureSlot {
     where
         F: Future<Output = ()> + Send + 'a,
     {
+        self.drop_live();
         let needed = Layout::new::<F>();
         let ptr = if needed.size() == 0 {
             // Zero-sized futures need no memory, only a well-aligned non-null pointer.
@@ -45,11 +59,28 @@ impl FutureSlot {
             self.ptr
         };
         // SAFETY: `ptr` is valid for writes of `F` (reserve made the buffer at least as large
-        // and as aligned as `F`, or `F` is zero-sized) and holds no live value: the previous
-        // `SlotFuture` borrowed the slot mutably and dropped its future before that borrow
-        // ended.
+        // and as aligned as `F`, or `F` is zero-sized) and holds no live value (`drop_live`
+        // above dropped any earlier future).
         unsafe { ptr.cast::<F>().as_ptr().write(future) };
-        SlotFuture { ptr, poll: poll_in_place::<F>, drop: drop_in_place::<F>, _slot: PhantomData }
+        self.live = Some(Live {
+            ptr,
+            drop: drop_in_place::<F>,
+        });
+        SlotFuture {
+            slot: self,
+            ptr,
+            poll: poll_in_place::<F>,
+            _borrows: PhantomData,
+        }
+    }
+
+    /// Drops the future in the slot, if there is one.
+    fn drop_live(&mut self) {
+        if let Some(live) = self.live.take() {
+            // SAFETY: `live` describes the future `put` wrote, which nothing dropped yet
+            // (`take` makes this its only drop, even if the drop panics).
+            unsafe { (live.drop)(live.ptr) };
+        }
     }
 
     fn reserve(&mut self, needed: Layout) {
@@ -69,7 +100,7 @@ impl FutureSlot {
     fn release(&mut self) {
         if self.layout.size() != 0 {
             // SAFETY: `ptr` was allocated with exactly `layout`, and no future lives in it
-            // (callers hold `&mut self`, so no `SlotFuture` exists).
+            // (every caller dropped the live one first).
             unsafe { alloc::dealloc(self.ptr.as_ptr(), self.layout) };
             self.layout = Layout::from_size_align(0, 1).expect("valid empty layout");
             self.ptr = NonNull::dangling();
@@ -79,17 +110,19 @@ impl FutureSlot {
 
 impl Drop for FutureSlot {
     fn drop(&mut self) {
+        self.drop_live();
         self.release();
     }
 }
 
 /// A future living in a [`FutureSlot`]; dropping it drops the future in place.
 pub(crate) struct SlotFuture<'a> {
+    /// Borrowed, so nothing else is written into the slot while the future lives.
+    slot: &'a mut FutureSlot,
     ptr: NonNull<u8>,
     poll: unsafe fn(NonNull<u8>, &mut Context<'_>) -> Poll<()>,
-    drop: unsafe fn(NonNull<u8>),
-    /// Borrows the slot (so nothing else is written there) and whatever the future borrows.
-    _slot: PhantomData<&'a mut FutureSlot>,
+    /// The future may borrow anything that lives for `'a`.
+    _borrows: PhantomData<&'a mut ()>,
 }
 
 // SAFETY: `FutureSlot::put` only accepts `Send` futures.
@@ -98,7 +131,10 @@ unsafe impl Send for SlotFuture<'_> {}
 /// # Safety
 ///
 /// `ptr` must point to a live, pinned `F`.
-unsafe fn poll_in_place<F: Future<Output = ()>>(ptr: NonNull<u8>, cx: &mut Context<'_>) -> Poll<()> {
+unsafe fn poll_in_place<F: Future<Output = ()>>(
+    ptr: NonNull<u8>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
     // SAFETY: the caller guarantees a live `F` at `ptr`; it never moves until dropped in place.
     let future = unsafe { Pin::new_unchecked(&mut *ptr.cast::<F>().as_ptr()) };
     future.poll(cx)
@@ -116,16 +152,16 @@ impl Future for SlotFuture<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: the future written by `put` is live until this handle is dropped, and the
-        // slot's buffer cannot move or be reused while the handle borrows it.
+        // SAFETY: the future written by `put` is live until this handle is dropped (only the
+        // handle's drop or a later `put`, impossible while the handle borrows the slot, drop
+        // it), and the slot's buffer cannot move or be reused meanwhile.
         unsafe { (self.poll)(self.ptr, cx) }
     }
 }
 
 impl Drop for SlotFuture<'_> {
     fn drop(&mut self) {
-        // SAFETY: the future is live and this is its one drop; the handle is going away.
-        unsafe { (self.drop)(self.ptr) }
+        self.slot.drop_live();
     }
 }
 
@@ -163,10 +199,37 @@ mod tests {
                 assert_eq!(total, 64 * round);
             });
             assert_eq!(poll_once(future), Poll::Ready(()));
-            assert_eq!(Arc::strong_count(&dropped), 1, "the future and its captures were dropped");
+            assert_eq!(
+                Arc::strong_count(&dropped),
+                1,
+                "the future and its captures were dropped"
+            );
         }
         let small = slot.put(async {});
         assert_eq!(poll_once(small), Poll::Ready(()));
+    }
+
+    #[test]
+    fn a_leaked_handle_still_gets_its_future_dropped_before_reuse() {
+        let mut slot = FutureSlot::new();
+        let captured = Arc::new(());
+        let guard = Arc::clone(&captured);
+        std::mem::forget(slot.put(async move {
+            let _guard = guard;
+        }));
+        assert_eq!(Arc::strong_count(&captured), 2, "leaked: not dropped yet");
+        assert_eq!(poll_once(slot.put(async {})), Poll::Ready(()));
+        assert_eq!(
+            Arc::strong_count(&captured),
+            1,
+            "dropped before the slot was reused"
+        );
+        let guard = Arc::clone(&captured);
+        std::mem::forget(slot.put(async move {
+            let _guard = guard;
+        }));
+        drop(slot);
+        assert_eq!(Arc::strong_count(&captured), 1, "dropped with the slot");
     }
 
     #[test]
@@ -180,7 +243,9 @@ mod tests {
         });
         let mut future = future;
         let waker = Waker::from(Arc::new(NoopWake));
-        assert!(std::pin::Pin::new(&mut future).poll(&mut Context::from_waker(&waker)).is_pending());
+        assert!(std::pin::Pin::new(&mut future)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
         drop(future);
         assert_eq!(Arc::strong_count(&captured), 1);
         // The slot is reusable afterwards.

@@ -107,7 +107,7 @@ pub use cell::ActorId;
 pub use context::Context;
 pub use error::{AskError, SendError, TrySendError};
 pub use exit::{ExitReason, PanicReport};
-pub use mailbox::{Mailbox, DEFAULT_MAILBOX_CAPACITY};
+pub use mailbox::{Mailbox, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
 pub use message::{Handler, Message};
 pub use spawn::ActorBuilder;
 pub use system::{System, SystemConfig, DEFAULT_ASK_TIMEOUT, DEFAULT_STOP_TIMEOUT};

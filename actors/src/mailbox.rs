@@ -20,6 +20,9 @@ use crate::envelope::{Dispatch, Envelope};
 /// Implementation detail: slots are allocated as they are used, in blocks, not up front.
 pub const DEFAULT_MAILBOX_CAPACITY: usize = 256;
 
+/// The largest capacity of a bounded mailbox (tokio's limit for a bounded channel).
+pub const MAX_MAILBOX_CAPACITY: usize = usize::MAX >> 3;
+
 /// The kind and size of an actor's mailbox.
 ///
 /// Bounded is the default: a slow actor pushes back on its senders instead of growing
@@ -35,6 +38,7 @@ pub const DEFAULT_MAILBOX_CAPACITY: usize = 256;
 /// assert_eq!(Mailbox::bounded(8).capacity(), Some(8));
 /// assert_eq!(Mailbox::unbounded().capacity(), None);
 /// assert_eq!(Mailbox::try_bounded(0), None);
+/// assert_eq!(Mailbox::try_bounded(usize::MAX), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mailbox {
@@ -46,19 +50,21 @@ impl Mailbox {
     ///
     /// # Panics
     ///
-    /// Panics if `capacity` is zero (a mailbox needs at least one slot). Use
-    /// [`try_bounded`](Self::try_bounded) for a capacity that comes from input.
+    /// Panics if `capacity` is zero (a mailbox needs at least one slot) or larger than
+    /// [`MAX_MAILBOX_CAPACITY`]. Use [`try_bounded`](Self::try_bounded) for a capacity that
+    /// comes from input.
     #[track_caller]
     pub const fn bounded(capacity: usize) -> Self {
         match Self::try_bounded(capacity) {
             Some(mailbox) => mailbox,
-            None => panic!("a bounded mailbox needs a capacity of at least 1"),
+            None => panic!("a bounded mailbox needs a capacity from 1 to MAX_MAILBOX_CAPACITY"),
         }
     }
 
-    /// A mailbox that holds at most `capacity` messages, or `None` if `capacity` is zero.
+    /// A mailbox that holds at most `capacity` messages, or `None` if `capacity` is zero or
+    /// larger than [`MAX_MAILBOX_CAPACITY`].
     pub const fn try_bounded(capacity: usize) -> Option<Self> {
-        if capacity == 0 {
+        if capacity == 0 || capacity > MAX_MAILBOX_CAPACITY {
             None
         } else {
             Some(Self {

@@ -1,7 +1,6 @@
 //! The actor loop: start, receive, dispatch, stop.
 
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
@@ -12,9 +11,9 @@ use tracing::Instrument;
 use crate::actor::Actor;
 use crate::cell::{short_type_name, ActorCell, KILL, SHUTDOWN};
 use crate::context::Context;
-use crate::envelope::report_panic;
-use crate::future_slot::FutureSlot;
+use crate::envelope::catch_panic;
 use crate::exit::{ExitReason, PanicReport};
+use crate::future_slot::FutureSlot;
 use crate::mailbox::{MailboxReceiver, TryRecv};
 use crate::trace;
 
@@ -27,15 +26,26 @@ pub(crate) async fn run<A: Actor>(
     let cell = Arc::clone(ctx.cell());
     let reason = match start(args, &mut ctx, &cell).await {
         Err(reason) => reason,
-        Ok(mut actor) => match receive(&mut actor, &mut ctx, &mut mailbox, &cell).await {
-            ExitReason::Killed => ExitReason::Killed,
-            reason => stop(&mut actor, &mut ctx, &cell, reason).await,
-        },
+        Ok(mut actor) => {
+            let reason = match receive(&mut actor, &mut ctx, &mut mailbox, &cell).await {
+                ExitReason::Killed => ExitReason::Killed,
+                reason => stop(&mut actor, &mut ctx, &cell, reason).await,
+            };
+            // The actor's own `Drop` is user code too.
+            match drop_catching(actor) {
+                Some(message) if !reason.is_failure() => {
+                    ExitReason::Panicked(PanicReport::new("drop", message))
+                }
+                _ => reason,
+            }
+        }
     };
-    // Whatever is still queued will never be handled.
+    // Whatever is still queued will never be handled. `recv` (not `try_recv`) also waits
+    // for a sender that reserved a place before the close and is putting its message in.
     mailbox.close();
-    while let TryRecv::Message(envelope) = mailbox.try_recv() {
+    while let Some(envelope) = mailbox.recv().await {
         ctx.system().dead_letter(&cell, envelope.message_type());
+        drop_catching(envelope);
     }
     if reason.is_failure() {
         tracing::error!(actor = %cell, %reason, "actor.failed");
@@ -50,7 +60,9 @@ async fn start<A: Actor>(
     ctx: &mut Context<A>,
     cell: &ActorCell,
 ) -> Result<A, ExitReason> {
-    let mut starting = Box::pin(A::on_start(args, ctx));
+    // Inside an async block, so that even the synchronous part of `on_start` runs under
+    // the panic guard.
+    let mut starting = Box::pin(async move { A::on_start(args, ctx).await });
     match Guarded::new(&mut starting, cell).await {
         Outcome::Done(Ok(actor)) => {
             tracing::debug!(actor = %cell, "actor.started");
@@ -107,11 +119,15 @@ async fn receive<A: Actor>(
         let mut handler = envelope.dispatch(actor, ctx, &mut slot);
         match Guarded::new(&mut handler, cell).instrument(span).await {
             Outcome::Done(()) => {}
-            Outcome::Killed => return ExitReason::Killed,
+            Outcome::Killed => {
+                // The message was taken but not handled: the asker hears `Dropped`, and it
+                // counts as a dead letter.
+                drop_catching(handler);
+                ctx.system().dead_letter(cell, message_type);
+                return ExitReason::Killed;
+            }
             Outcome::Panicked(message) => {
-                let message: Arc<str> = message.into();
-                drop(handler);
-                report_panic(&message);
+                drop_catching(handler);
                 let during = format!("handle({})", short_type_name(message_type));
                 return ExitReason::Panicked(PanicReport::new(during, message));
             }
@@ -132,7 +148,7 @@ async fn stop<A: Actor>(
     cell: &ActorCell,
     reason: ExitReason,
 ) -> ExitReason {
-    let mut stopping = Box::pin(actor.on_stop(ctx, &reason));
+    let mut stopping = Box::pin(async { actor.on_stop(ctx, &reason).await });
     let outcome = Guarded::new(&mut stopping, cell).await;
     drop(stopping);
     match outcome {
@@ -173,9 +189,9 @@ impl<F: Future + Unpin> Future for Guarded<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *this.future).poll(cx))) {
+        match catch_panic(|| Pin::new(&mut *this.future).poll(cx)) {
             Ok(Poll::Ready(output)) => return Poll::Ready(Outcome::Done(output)),
-            Err(payload) => return Poll::Ready(Outcome::Panicked(panic_message(&*payload))),
+            Err(message) => return Poll::Ready(Outcome::Panicked(message)),
             Ok(Poll::Pending) => {}
         }
         loop {
@@ -195,12 +211,7 @@ impl<F: Future + Unpin> Future for Guarded<'_, F> {
     }
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "panic with a non-string payload".to_owned()
-    }
+/// Drops `value`, catching a panic in its `Drop` and returning the panic's message.
+fn drop_catching<T>(value: T) -> Option<String> {
+    catch_panic(move || drop(value)).err()
 }

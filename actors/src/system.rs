@@ -114,7 +114,8 @@ impl System {
     /// Makes a system on the tokio runtime this task runs on, such as `#[tokio::main]`'s.
     ///
     /// Shut it down with [`shutdown`](Self::shutdown) before the tokio runtime ends, so
-    /// that actors stop gracefully.
+    /// that actors stop gracefully. The tokio runtime needs its time driver (asks and
+    /// shutdown have timeouts): `#[tokio::main]` and `enable_all()` turn it on.
     ///
     /// # Errors
     ///
@@ -258,6 +259,17 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
             .map(|entry| Arc::clone(entry.value()))
             .collect();
         if cells.is_empty() {
+            return report;
+        }
+        if Instant::now() >= deadline {
+            // Out of time: cut off everything left in one pass, even actors that keep
+            // being spawned, so the shutdown ends.
+            for cell in state.live.iter().map(|entry| Arc::clone(entry.value())) {
+                if seen.insert(cell.id()) {
+                    cell.signal(KILL);
+                    report.cut_off.push(cell.to_string());
+                }
+            }
             return report;
         }
         cells.sort_by_key(|cell| Reverse(cell.id()));

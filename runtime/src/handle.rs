@@ -170,15 +170,23 @@ impl Handle {
 
     /// Shuts the system down within its [default timeout](Self::default_shutdown_timeout).
     ///
-    /// Runs every shutdown hook and returns their merged report. Calling it again returns
-    /// an empty report. The tokio runtime itself keeps running: it belongs to whoever built
-    /// it (see [`Runtime::shutdown`](crate::Runtime::shutdown)).
+    /// Runs every shutdown hook and returns their merged report. The shutdown runs as a
+    /// task of its own: dropping this future (or a timeout around it) stops the waiting, not
+    /// the shutdown. Calling it again, or from many tasks, waits for the same shutdown and
+    /// returns the same report. The tokio runtime itself keeps running: it belongs to
+    /// whoever built it (see [`Runtime::shutdown`](crate::Runtime::shutdown)).
     pub fn shutdown(&self) -> ShutdownFuture {
         self.shutdown_timeout(self.default_shutdown_timeout())
     }
 
     /// Shuts the system down, cutting off whatever is still running after `timeout`.
+    ///
+    /// The timeout only applies if this call starts the shutdown.
     pub fn shutdown_timeout(&self, timeout: Duration) -> ShutdownFuture {
-        self.inner.shutdown.run(timeout)
+        self.inner.shutdown.run(self, timeout)
+    }
+
+    pub(crate) fn shutdown_state(&self) -> &Shutdown {
+        &self.inner.shutdown
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 type HookFuture = Pin<Box<dyn Future<Output = ShutdownReport> + Send>>;
@@ -78,10 +79,21 @@ impl fmt::Debug for ShutdownFuture {
     }
 }
 
-#[derive(Default)]
 pub(crate) struct Shutdown {
     started: AtomicBool,
     hooks: Mutex<Vec<Hook>>,
+    /// The report, once the one shutdown run has finished; every caller waits on it.
+    done: watch::Sender<Option<ShutdownReport>>,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self {
+            started: AtomicBool::new(false),
+            hooks: Mutex::new(Vec::new()),
+            done: watch::channel(None).0,
+        }
+    }
 }
 
 impl fmt::Debug for Shutdown {
@@ -97,16 +109,19 @@ impl Shutdown {
         self.started.load(Ordering::Acquire)
     }
 
+    fn lock_hooks(&self) -> std::sync::MutexGuard<'_, Vec<Hook>> {
+        self.hooks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     pub(crate) fn register<H, F>(&self, handle: &crate::Handle, hook: H)
     where
         H: FnOnce(Instant) -> F + Send + 'static,
         F: Future<Output = ShutdownReport> + Send + 'static,
     {
         let boxed: Hook = Box::new(move |deadline| Box::pin(hook(deadline)));
-        let mut hooks = self
-            .hooks
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut hooks = self.lock_hooks();
         if !self.started() {
             hooks.push(boxed);
             return;
@@ -117,17 +132,20 @@ impl Shutdown {
         handle.spawn("shutdown.late_hook", boxed(deadline));
     }
 
-    pub(crate) fn run(&self, timeout: Duration) -> ShutdownFuture {
+    /// Starts the one shutdown run if it has not started, and waits for its report.
+    ///
+    /// The run is a task of its own, so a caller that stops waiting (a dropped future, a
+    /// timeout around it) does not stop the shutdown halfway.
+    pub(crate) fn run(&self, handle: &crate::Handle, timeout: Duration) -> ShutdownFuture {
+        let mut report = self.done.subscribe();
         let hooks = {
-            let mut hooks = self
-                .hooks
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            self.started.store(true, Ordering::Release);
-            std::mem::take(&mut *hooks)
+            let mut hooks = self.lock_hooks();
+            let first = !self.started.swap(true, Ordering::AcqRel);
+            first.then(|| std::mem::take(&mut *hooks))
         };
-        ShutdownFuture {
-            inner: Box::pin(async move {
+        if let Some(hooks) = hooks {
+            let owner = handle.clone();
+            handle.spawn("system.shutdown", async move {
                 let start = Instant::now();
                 let deadline = deadline_after(timeout);
                 let mut report = ShutdownReport::default();
@@ -140,7 +158,16 @@ impl Shutdown {
                     cut_off = report.cut_off.len(),
                     "system.shutdown finished"
                 );
-                report
+                owner.shutdown_state().done.send_replace(Some(report));
+            });
+        }
+        ShutdownFuture {
+            inner: Box::pin(async move {
+                match report.wait_for(Option::is_some).await {
+                    Ok(done) => done.clone().unwrap_or_default(),
+                    // The system itself is gone; nothing is left running.
+                    Err(_) => ShutdownReport::default(),
+                }
             }),
         }
     }

@@ -127,3 +127,54 @@ async fn a_panic_in_a_lifecycle_hook_is_the_exit_reason() {
         "panicked in on_stop: cannot stop"
     );
 }
+
+/// Panics in the synchronous part of `on_start`, before any future exists.
+struct PanicsEagerly;
+
+impl Actor for PanicsEagerly {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    #[allow(clippy::manual_async_fn)]
+    fn on_start(
+        (): (),
+        _ctx: &mut Context<Self>,
+    ) -> impl std::future::Future<Output = Result<Self, Self::Error>> + Send {
+        panic!("before the future");
+        #[allow(unreachable_code)]
+        async {
+            Ok(PanicsEagerly)
+        }
+    }
+}
+
+#[playhouse::test]
+async fn a_panic_before_on_start_returns_its_future_is_caught_too() {
+    let actor = PanicsEagerly::spawn(());
+    assert_eq!(
+        actor.wait().await.to_string(),
+        "panicked in on_start: before the future"
+    );
+}
+
+/// Panics when dropped.
+#[derive(Actor)]
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("cannot let go");
+    }
+}
+
+#[playhouse::test]
+async fn a_panic_in_the_actors_drop_is_the_exit_reason() {
+    let actor = PanicsOnDrop::spawn(PanicsOnDrop);
+    let other = Fragile::spawn(Fragile::default());
+    actor.stop();
+    assert_eq!(
+        actor.wait().await.to_string(),
+        "panicked in drop: cannot let go"
+    );
+    assert_eq!(other.ask(Fine).await.unwrap(), 1);
+}

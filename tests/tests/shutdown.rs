@@ -128,8 +128,8 @@ async fn shutdown_drains_queued_messages_and_leaves_no_actor_alive() {
     for actor in &actors {
         assert!(!actor.is_alive());
     }
-    // A second shutdown finds nothing left to do.
-    assert_eq!(system.shutdown().await.stopped.len(), 0);
+    // A second call waits for the same shutdown and returns the same report.
+    assert_eq!(system.shutdown().await, report);
 }
 
 #[playhouse::test]
@@ -161,4 +161,53 @@ fn a_huge_shutdown_timeout_is_no_panic() {
     let log = Arc::new(Mutex::new(Vec::new()));
     runtime.block_on(async { Logged::spawn(("calm", Arc::clone(&log))) });
     assert!(runtime.shutdown().is_clean());
+}
+
+#[playhouse::test]
+async fn a_shutdown_nobody_waits_for_still_runs_to_the_end() {
+    let system = System::current();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let actors: Vec<_> = (0..3)
+        .map(|_| Logged::spawn(("worker", Arc::clone(&log))))
+        .collect();
+    // Started, then abandoned at once: the shutdown is a task of its own.
+    drop(system.shutdown());
+    for actor in &actors {
+        assert_eq!(actor.wait().await, ExitReason::Shutdown);
+    }
+    let report = system.shutdown().await;
+    assert_eq!(report.stopped.len(), 3);
+    assert_eq!(log.lock().unwrap().len(), 3);
+}
+
+/// Each one, as it stops, takes a while and then spawns its successor.
+struct Hydra;
+
+impl Actor for Hydra {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn on_start((): (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Hydra)
+    }
+
+    async fn on_stop(&mut self, ctx: &mut Context<Self>, _reason: &ExitReason) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ctx.spawn::<Hydra>(());
+    }
+}
+
+#[test]
+fn a_shutdown_ends_even_when_actors_keep_spawning_more() {
+    let runtime = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        Hydra::spawn(());
+    });
+    let report = runtime.shutdown_timeout(Duration::from_secs(1));
+    assert!(!report.cut_off.is_empty(), "{report}");
+    assert!(report.stopped.len() >= 5, "{report}");
+    assert_eq!(report.elapsed, Duration::from_secs(1));
 }
