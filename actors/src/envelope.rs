@@ -221,24 +221,13 @@ pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             Ok(value)
         }
         Err(payload) => {
-            let message = panic_message(&*payload);
+            let message = playhouse_runtime::panic_message(&*payload);
             let shared: Arc<str> = Arc::from(message.as_str());
             for reply in replies {
                 reply(Arc::clone(&shared));
             }
             Err(message)
         }
-    }
-}
-
-/// Extracts a readable message from a panic payload.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "panic with a non-string payload".to_owned()
     }
 }
 

@@ -44,4 +44,4 @@ pub use extensions::Extensions;
 pub use handle::Handle;
 pub use runtime::Runtime;
 pub use shutdown::{deadline_after, ShutdownFuture, ShutdownReport};
-pub use spawn::BlockingError;
+pub use spawn::{panic_message, BlockingError};

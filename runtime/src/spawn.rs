@@ -25,8 +25,16 @@ impl fmt::Display for BlockingError {
 
 impl std::error::Error for BlockingError {}
 
-/// Extracts a readable message from a panic payload.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+/// Returns the message of a caught panic: its `&str` or `String` payload, or a note that
+/// the payload was something else.
+///
+/// # Examples
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("disk on {}", "fire")).unwrap_err();
+/// assert_eq!(playhouse_runtime::panic_message(&*payload), "disk on fire");
+/// ```
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_owned()
     } else if let Some(text) = payload.downcast_ref::<String>() {

@@ -68,6 +68,16 @@ fn shutdown_stops_every_actor_in_reverse_start_order() {
     }
 }
 
+/// Spawns a calm actor, then one stuck in a handler that never returns.
+async fn calm_then_stuck(log: &Arc<Mutex<Vec<String>>>) -> (ActorRef<Logged>, ActorRef<Logged>) {
+    let fine = Logged::spawn(("fine", Arc::clone(log)));
+    let stuck = Logged::spawn(("stuck", Arc::clone(log)));
+    let started = Arc::new(Notify::new());
+    stuck.tell(Stuck(Arc::clone(&started))).await.unwrap();
+    started.notified().await;
+    (fine, stuck)
+}
+
 #[test]
 fn shutdown_cuts_off_what_does_not_stop_in_time_and_says_so() {
     let runtime = Builder::new_current_thread()
@@ -76,14 +86,7 @@ fn shutdown_cuts_off_what_does_not_stop_in_time_and_says_so() {
         .build()
         .unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
-    let (fine, stuck) = runtime.block_on(async {
-        let fine = Logged::spawn(("fine", Arc::clone(&log)));
-        let stuck = Logged::spawn(("stuck", Arc::clone(&log)));
-        let started = Arc::new(Notify::new());
-        stuck.tell(Stuck(Arc::clone(&started))).await.unwrap();
-        started.notified().await;
-        (fine, stuck)
-    });
+    let (fine, stuck) = runtime.block_on(calm_then_stuck(&log));
     let report = runtime.shutdown_timeout(Duration::from_secs(1));
     assert_eq!(report.cut_off, vec![stuck.to_string()]);
     assert_eq!(report.stopped, vec![fine.to_string()]);
@@ -100,14 +103,7 @@ fn the_shutdown_timeout_bounds_the_whole_shutdown() {
         .build()
         .unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
-    let (older, stuck) = runtime.block_on(async {
-        let older = Logged::spawn(("older", Arc::clone(&log)));
-        let stuck = Logged::spawn(("stuck", Arc::clone(&log)));
-        let started = Arc::new(Notify::new());
-        stuck.tell(Stuck(Arc::clone(&started))).await.unwrap();
-        started.notified().await;
-        (older, stuck)
-    });
+    let (older, stuck) = runtime.block_on(calm_then_stuck(&log));
     // The stuck actor uses up the whole second, so the older one is cut off as well.
     let report = runtime.shutdown_timeout(Duration::from_secs(1));
     assert_eq!(report.cut_off, vec![stuck.to_string(), older.to_string()]);
