@@ -4,6 +4,8 @@ use std::fmt;
 use std::future::Future;
 
 use crate::actor_ref::ActorRef;
+use crate::cell::ActorId;
+use crate::supervision::{ChildExit, Supervision};
 use crate::context::Context;
 use crate::exit::ExitReason;
 use crate::mailbox::Mailbox;
@@ -88,6 +90,51 @@ pub trait Actor: Sized + Send + 'static {
     ) -> impl Future<Output = ()> + Send {
         let _ = (ctx, reason);
         async {}
+    }
+
+    /// Hears that an actor this one [watches](Context::watch) has ended for good.
+    ///
+    /// Delivered exactly once per watch, between messages, through the control lane (never
+    /// stuck behind a full mailbox). A panic here is a failure of this actor.
+    fn on_terminated(
+        &mut self,
+        ctx: &mut Context<Self>,
+        actor: ActorId,
+        reason: ExitReason,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, actor, reason);
+        async {}
+    }
+
+    /// Hears that a [linked](Context::link) actor's incarnation ended, when this actor
+    /// [traps exits](Context::trap_exits). Without trapping, an abnormal end of a linked
+    /// actor makes this one fail instead, and a normal one passes unnoticed.
+    fn on_link_exit(
+        &mut self,
+        ctx: &mut Context<Self>,
+        actor: ActorId,
+        reason: ExitReason,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, actor, reason);
+        async {}
+    }
+
+    /// Hears that one of its children ended an incarnation, and what supervision decided
+    /// (restarted, stopped, escalated). Decisions are already made: this hook observes.
+    fn on_child_exit(
+        &mut self,
+        ctx: &mut Context<Self>,
+        exit: ChildExit,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, exit);
+        async {}
+    }
+
+    /// How this actor supervises its children: strategy, restart intensity, backoff.
+    ///
+    /// Defaults to [`Supervision::default`]: one-for-one, at most 3 restarts in 5 seconds.
+    fn supervision() -> Supervision {
+        Supervision::default()
     }
 
     /// The mailbox an actor of this type gets unless its spawner chooses another.

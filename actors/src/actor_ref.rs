@@ -105,7 +105,7 @@ impl<A: Actor> ActorRef<A> {
         A: Handler<M>,
         M: Message,
     {
-        if self.cell.signals() != 0 {
+        if self.cell.refusing() {
             return Err(SendError(message));
         }
         match self.sender.reserve(self.cell.queued()).await {
@@ -125,7 +125,7 @@ impl<A: Actor> ActorRef<A> {
         A: Handler<M>,
         M: Message,
     {
-        if self.cell.signals() != 0 {
+        if self.cell.refusing() {
             return Err(TrySendError::Stopped(message));
         }
         match self.sender.try_reserve(self.cell.queued()) {
@@ -173,7 +173,7 @@ impl<A: Actor> ActorRef<A> {
         A: Handler<M>,
         M: Message,
     {
-        if self.cell.signals() != 0 {
+        if self.cell.refusing() {
             return Err(AskError::Stopped(message));
         }
         let deadline = playhouse_runtime::deadline_after(timeout);
@@ -239,6 +239,39 @@ impl<A: Actor> ActorRef<A> {
         M: Message,
     {
         Recipient::new(self.clone())
+    }
+}
+
+/// Any reference to an actor, whatever its type: an [`ActorRef`] or a [`Recipient`].
+///
+/// Lets [`Context::watch`](crate::Context::watch), [`Context::link`](crate::Context::link)
+/// and their kin take either. Sealed: implemented by Playhouse's references only.
+pub trait AnyActorRef: private::HasCell {
+    /// Returns the actor's id.
+    fn actor_id(&self) -> ActorId;
+}
+
+pub(crate) mod private {
+    use std::sync::Arc;
+
+    use crate::cell::ActorCell;
+
+    /// Gives the crate the shared cell behind a reference.
+    pub trait HasCell {
+        /// The actor's shared cell.
+        fn cell(&self) -> &Arc<ActorCell>;
+    }
+}
+
+impl<A: Actor> private::HasCell for ActorRef<A> {
+    fn cell(&self) -> &Arc<ActorCell> {
+        &self.cell
+    }
+}
+
+impl<A: Actor> AnyActorRef for ActorRef<A> {
+    fn actor_id(&self) -> ActorId {
+        self.id()
     }
 }
 

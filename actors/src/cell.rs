@@ -5,12 +5,13 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use crate::exit::ExitReason;
+use crate::supervision::{Notice, Relations};
 
 /// A process-unique number naming one actor.
 ///
@@ -36,11 +37,25 @@ impl fmt::Display for ActorId {
     }
 }
 
+/// Stop gracefully: handle what is queued, then end with `Normal`.
 pub(crate) const STOP: u8 = 1;
+/// Stop gracefully and never restart: the supervisor or the system shuts the actor down.
 pub(crate) const SHUTDOWN: u8 = 2;
+/// End at once, cancelling the current handler at its next await.
 pub(crate) const KILL: u8 = 4;
+/// End this incarnation after the current message, keeping the mailbox, to be restarted.
+pub(crate) const RESTART: u8 = 8;
+/// End this incarnation after the current message with the failure stored in the relations.
+pub(crate) const FAIL: u8 = 16;
+/// Notices (watch, link, child exits) wait in the relations.
+pub(crate) const NOTICE: u8 = 32;
+/// The signals after which the mailbox refuses new messages.
+pub(crate) const REFUSING: u8 = STOP | SHUTDOWN | KILL;
 
-pub(crate) struct ActorCell {
+// `pub` (in a private module) only so that the sealed `AnyActorRef` can hand it out
+// within the crate without a private-interfaces warning; users cannot name it.
+#[allow(unreachable_pub)]
+pub struct ActorCell {
     id: ActorId,
     type_name: &'static str,
     ask_timeout: Duration,
@@ -51,11 +66,22 @@ pub(crate) struct ActorCell {
     wake: Notify,
     exit: OnceLock<ExitReason>,
     exited: Notify,
+    /// The supervisor: another actor, or the system's root. `None` only for the root.
+    parent: Option<Weak<ActorCell>>,
+    /// Children, links, watchers, notices: allocated on first use, so that an actor with
+    /// none of them pays one word.
+    relations: Mutex<Option<Box<Relations>>>,
 }
 
 impl ActorCell {
-    pub(crate) fn new(type_name: &'static str, ask_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        type_name: &'static str,
+        ask_timeout: Duration,
+        parent: Option<Weak<ActorCell>>,
+    ) -> Self {
         Self {
+            parent,
+            relations: Mutex::new(None),
             id: ActorId::next(),
             type_name,
             ask_timeout,
@@ -95,6 +121,72 @@ impl ActorCell {
 
     pub(crate) fn signals(&self) -> u8 {
         self.signals.load(Ordering::Acquire)
+    }
+
+    /// Clears signals that were acted upon (a restart begins a fresh incarnation).
+    pub(crate) fn clear_signals(&self, bits: u8) {
+        self.signals.fetch_and(!bits, Ordering::AcqRel);
+    }
+
+    /// Returns `true` once the mailbox refuses new messages.
+    pub(crate) fn refusing(&self) -> bool {
+        self.signals() & REFUSING != 0
+    }
+
+    /// Returns `true` for the system's root, the supervisor of top-level actors.
+    pub(crate) fn is_root(&self) -> bool {
+        self.parent.is_none()
+    }
+
+    pub(crate) fn parent(&self) -> Option<Arc<ActorCell>> {
+        self.parent.as_ref()?.upgrade()
+    }
+
+    /// Runs `f` on the relations, creating them on first use.
+    ///
+    /// Never call it while holding another cell's relations: lock one cell at a time.
+    pub(crate) fn with_relations<R>(&self, f: impl FnOnce(&mut Relations) -> R) -> R {
+        let mut guard = self
+            .relations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(guard.get_or_insert_with(Box::default))
+    }
+
+    /// Runs `f` on the relations if they exist.
+    pub(crate) fn with_existing_relations<R>(&self, f: impl FnOnce(&mut Relations) -> R) -> Option<R> {
+        let mut guard = self
+            .relations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard.as_deref_mut().map(f)
+    }
+
+    /// Takes the reason for a `FAIL` signal.
+    pub(crate) fn take_failure(&self) -> Arc<str> {
+        self.with_relations(|relations| relations.failure.take())
+            .unwrap_or_else(|| Arc::from("failed"))
+    }
+
+    /// Takes the oldest queued notice.
+    pub(crate) fn next_notice(&self) -> Option<Notice> {
+        self.with_existing_relations(|relations| relations.notices.pop_front())
+            .flatten()
+    }
+
+    /// Queues a notice for the actor's loop and wakes it.
+    pub(crate) fn notify(&self, notice: Notice) {
+        self.with_relations(|relations| relations.notices.push_back(notice));
+        self.signal(NOTICE);
+    }
+
+    /// Makes the actor's current incarnation fail with `reason` after its current message.
+    pub(crate) fn fail(&self, reason: impl Into<Arc<str>>) {
+        let reason = reason.into();
+        self.with_relations(|relations| {
+            relations.failure.get_or_insert(reason);
+        });
+        self.signal(FAIL);
     }
 
     pub(crate) fn killed(&self) -> bool {

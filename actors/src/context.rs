@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
-use crate::cell::{ActorCell, ActorId};
+use crate::actor_ref::AnyActorRef;
+use crate::cell::{ActorCell, ActorId, SHUTDOWN};
+use crate::spawn::ActorBuilder;
+use crate::supervision::{self, Restart};
 use crate::system::System;
 
 /// The actor's view of itself and its system, given to every handler and lifecycle hook.
@@ -83,9 +86,66 @@ impl<A: Actor> Context<A> {
         self.myself.stop();
     }
 
-    /// Spawns another actor on the same system.
+    /// Spawns a child: an actor that stops before this one does, and that is not
+    /// restarted when it ends ([`Restart::Temporary`]). See [`supervise`](Self::supervise)
+    /// for children that are.
     pub fn spawn<B: Actor>(&self, args: B::Args) -> ActorRef<B> {
-        self.system.spawn(args)
+        ActorBuilder::new().spawn_child(self, args)
+    }
+
+    /// Spawns a child that this actor supervises: restarted according to `restart` and
+    /// this actor's [`Actor::supervision`], and stopped before this actor stops.
+    pub fn supervise<B: Actor>(&self, restart: Restart, args: B::Args) -> ActorRef<B>
+    where
+        B::Args: Clone,
+    {
+        ActorBuilder::new().supervise_child(self, restart, args)
+    }
+
+    /// Stops one of this actor's children for good: it shuts down gracefully and is not
+    /// restarted, whatever its policy. Does nothing to an actor that is not its child.
+    pub fn stop_child(&self, child: &impl AnyActorRef) {
+        let child = child.cell();
+        if child.parent().is_some_and(|parent| Arc::ptr_eq(&parent, self.cell())) {
+            child.signal(SHUTDOWN);
+        }
+    }
+
+    /// Watches `other`: [`Actor::on_terminated`] hears once when it ends for good (at
+    /// once if it already has). Watching twice still gives one notice.
+    pub fn watch(&self, other: &impl AnyActorRef) {
+        supervision::watch(self.cell(), other.cell());
+    }
+
+    /// Stops watching `other`; a notice already queued is withdrawn.
+    pub fn unwatch(&self, other: &impl AnyActorRef) {
+        supervision::unwatch(self.cell(), other.cell());
+    }
+
+    /// Links this actor and `other`: when either one's incarnation ends abnormally (a
+    /// failure or a kill), the other fails too, unless it [traps exits](Self::trap_exits).
+    /// Linking to an actor that already ended acts on its end at once.
+    pub fn link(&self, other: &impl AnyActorRef) {
+        supervision::link(self.cell(), other.cell());
+    }
+
+    /// Removes the link with `other`, on both sides.
+    pub fn unlink(&self, other: &impl AnyActorRef) {
+        supervision::unlink(self.cell(), other.cell());
+    }
+
+    /// Chooses whether the end of a linked actor is a notice
+    /// ([`Actor::on_link_exit`], when `true`) or, if abnormal, this actor's own failure
+    /// (`false`, the default). Applies to the current incarnation.
+    pub fn trap_exits(&self, trap: bool) {
+        self.cell().with_relations(|relations| relations.trap_exits = trap);
+    }
+
+    /// Fails the actor once the current handler returns: a handler error the actor
+    /// declares fatal. It ends with [`ExitReason::Failed`](crate::ExitReason::Failed)
+    /// carrying `error`'s text, and its supervisor decides whether it restarts.
+    pub fn fail(&self, error: impl std::fmt::Display) {
+        self.cell().fail(error.to_string());
     }
 }
 

@@ -13,8 +13,17 @@ pub enum ExitReason {
     /// Killed by [`ActorRef::kill`](crate::ActorRef::kill); queued messages became dead
     /// letters and `on_stop` did not run.
     Killed,
-    /// Stopped gracefully because its system shut down.
+    /// Stopped gracefully because its supervisor (another actor or the system) shut it
+    /// down: the system shutting down, its parent ending, or its parent giving up. Never
+    /// restarted.
     Shutdown,
+    /// Ended by its supervisor so that it restarts together with a sibling that failed
+    /// (the one-for-all and rest-for-one strategies). Seen by `on_stop` and supervision
+    /// hooks; the actor itself goes on, restarted.
+    Restart,
+    /// Failed on purpose: [`Context::fail`](crate::Context::fail) with the error's text, a
+    /// linked actor's failure, or too many restarts of its children.
+    Failed(Arc<str>),
     /// A handler or a lifecycle hook panicked.
     Panicked(PanicReport),
     /// `on_start` returned an error; the text is the error's `Display`.
@@ -22,14 +31,28 @@ pub enum ExitReason {
 }
 
 impl ExitReason {
-    /// Returns `true` for the reasons that are not failures: a normal stop or a shutdown.
+    /// Returns `true` for the reasons that are not failures and were not forced: a normal
+    /// stop, a shutdown, a restart with a sibling.
     pub fn is_normal(&self) -> bool {
-        matches!(self, ExitReason::Normal | ExitReason::Shutdown)
+        matches!(
+            self,
+            ExitReason::Normal | ExitReason::Shutdown | ExitReason::Restart
+        )
     }
 
-    /// Returns `true` when the actor failed: it panicked or could not start.
+    /// Returns `true` when the actor failed: it panicked, could not start, or failed on
+    /// purpose.
     pub fn is_failure(&self) -> bool {
-        matches!(self, ExitReason::Panicked(_) | ExitReason::StartFailed(_))
+        matches!(
+            self,
+            ExitReason::Panicked(_) | ExitReason::StartFailed(_) | ExitReason::Failed(_)
+        )
+    }
+
+    /// Returns `true` for a failure or a kill: the exits a transient child is restarted
+    /// after, and that a link passes on.
+    pub fn is_abnormal(&self) -> bool {
+        self.is_failure() || matches!(self, ExitReason::Killed)
     }
 }
 
@@ -38,7 +61,9 @@ impl fmt::Display for ExitReason {
         match self {
             ExitReason::Normal => f.write_str("stopped"),
             ExitReason::Killed => f.write_str("killed"),
-            ExitReason::Shutdown => f.write_str("stopped by system shutdown"),
+            ExitReason::Shutdown => f.write_str("shut down"),
+            ExitReason::Restart => f.write_str("stopped to restart with a sibling"),
+            ExitReason::Failed(error) => write!(f, "failed: {error}"),
             ExitReason::Panicked(panic) => fmt::Display::fmt(panic, f),
             ExitReason::StartFailed(error) => write!(f, "failed to start: {error}"),
         }

@@ -9,27 +9,38 @@ use tokio::sync::futures::Notified;
 use tracing::Instrument;
 
 use crate::actor::Actor;
-use crate::cell::{short_type_name, ActorCell, KILL, SHUTDOWN};
+use crate::cell::{short_type_name, ActorCell, FAIL, KILL, NOTICE, RESTART, SHUTDOWN, STOP};
 use crate::context::Context;
 use crate::envelope::catch_panic;
 use crate::exit::{ExitReason, PanicReport};
 use crate::future_slot::FutureSlot;
 use crate::mailbox::{MailboxReceiver, TryRecv};
+use crate::supervision::{self, Notice};
 use crate::trace;
 
-/// Runs one actor from start to end and returns why it ended.
+/// Runs one incarnation of an actor, from `on_start` to `on_stop`, and returns why it
+/// ended. Its children stop before it does. The mailbox is left as it is: a restarted
+/// incarnation goes on with it.
 pub(crate) async fn run<A: Actor>(
     args: A::Args,
-    mut ctx: Context<A>,
-    mut mailbox: MailboxReceiver<A>,
+    ctx: &mut Context<A>,
+    mailbox: &mut MailboxReceiver<A>,
 ) -> ExitReason {
     let cell = Arc::clone(ctx.cell());
-    let reason = match start(args, &mut ctx, &cell).await {
-        Err(reason) => reason,
+    let stop_timeout = ctx.system().stop_timeout();
+    let reason = match start(args, ctx, &cell).await {
+        Err(reason) => {
+            supervision::stop_children(&cell, reason == ExitReason::Killed, stop_timeout).await;
+            reason
+        }
         Ok(mut actor) => {
-            let reason = match receive(&mut actor, &mut ctx, &mut mailbox, &cell).await {
-                ExitReason::Killed => ExitReason::Killed,
-                reason => stop(&mut actor, &mut ctx, &cell, reason).await,
+            let reason = receive(&mut actor, ctx, mailbox, &cell).await;
+            let killed = reason == ExitReason::Killed;
+            supervision::stop_children(&cell, killed, stop_timeout).await;
+            let reason = if killed {
+                reason
+            } else {
+                stop(&mut actor, ctx, &cell, reason).await
             };
             // The actor's own `Drop` is user code too.
             match drop_catching(actor) {
@@ -40,18 +51,7 @@ pub(crate) async fn run<A: Actor>(
             }
         }
     };
-    // Whatever is still queued will never be handled. `recv` (not `try_recv`) also waits
-    // for a sender that reserved a place before the close and is putting its message in.
-    mailbox.close();
-    while let Some(envelope) = mailbox.recv().await {
-        ctx.system().dead_letter(&cell, envelope.message_type());
-        drop_catching(envelope);
-    }
-    if reason.is_failure() {
-        tracing::error!(actor = %cell, %reason, "actor.failed");
-    } else {
-        tracing::debug!(actor = %cell, %reason, "actor.stopped");
-    }
+    tracing::debug!(actor = %cell, %reason, "actor.incarnation_ended");
     reason
 }
 
@@ -86,29 +86,43 @@ async fn receive<A: Actor>(
     let budget = ctx.system().handle().message_budget();
     let mut slot = FutureSlot::new();
     let mut handled_in_a_row = 0;
-    let mut closed = false;
     loop {
         let signals = cell.signals();
         if signals & KILL != 0 {
             return ExitReason::Killed;
         }
-        if signals != 0 && !closed {
-            // Stop or shutdown: refuse new messages, handle what is queued.
-            mailbox.close();
-            closed = true;
+        if signals & FAIL != 0 {
+            return ExitReason::Failed(cell.take_failure());
+        }
+        if signals & RESTART != 0 {
+            return ExitReason::Restart;
+        }
+        if signals & NOTICE != 0 {
+            cell.clear_signals(NOTICE);
+            while let Some(notice) = cell.next_notice() {
+                if let Some(reason) = hear(actor, ctx, cell, notice).await {
+                    return reason;
+                }
+            }
+            continue;
         }
         let envelope = match mailbox.try_recv() {
             TryRecv::Message(envelope) => envelope,
-            TryRecv::Closed if signals & SHUTDOWN != 0 => return ExitReason::Shutdown,
-            TryRecv::Closed => return ExitReason::Normal,
-            TryRecv::Empty => {
+            TryRecv::Empty | TryRecv::Closed => {
+                // Stopping gracefully: what was queued is handled; senders are refused.
+                if signals & SHUTDOWN != 0 {
+                    return ExitReason::Shutdown;
+                }
+                if signals & STOP != 0 {
+                    return ExitReason::Normal;
+                }
                 handled_in_a_row = 0;
                 tokio::select! {
                     biased;
                     () = cell.signalled() => continue,
                     received = mailbox.recv() => match received {
                         Some(envelope) => envelope,
-                        None => continue,
+                        None => return ExitReason::Normal,
                     },
                 }
             }
@@ -139,6 +153,35 @@ async fn receive<A: Actor>(
             handled_in_a_row = 0;
             tokio::task::yield_now().await;
         }
+    }
+}
+
+/// Hands a notice to its hook. Returns why the actor must end, if it must.
+async fn hear<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    cell: &ActorCell,
+    notice: Notice,
+) -> Option<ExitReason> {
+    let (during, mut hook): (&str, Pin<Box<dyn Future<Output = ()> + Send + '_>>) = match notice
+    {
+        Notice::Terminated { actor: id, reason } => (
+            "on_terminated",
+            Box::pin(async move { actor.on_terminated(ctx, id, reason).await }),
+        ),
+        Notice::LinkExit { actor: id, reason } => (
+            "on_link_exit",
+            Box::pin(async move { actor.on_link_exit(ctx, id, reason).await }),
+        ),
+        Notice::ChildExit(exit) => (
+            "on_child_exit",
+            Box::pin(async move { actor.on_child_exit(ctx, exit).await }),
+        ),
+    };
+    match Guarded::new(&mut hook, cell).await {
+        Outcome::Done(()) => None,
+        Outcome::Panicked(message) => Some(ExitReason::Panicked(PanicReport::new(during, message))),
+        Outcome::Killed => Some(ExitReason::Killed),
     }
 }
 
@@ -212,6 +255,6 @@ impl<F: Future + Unpin> Future for Guarded<'_, F> {
 }
 
 /// Drops `value`, catching a panic in its `Drop` and returning the panic's message.
-fn drop_catching<T>(value: T) -> Option<String> {
+pub(crate) fn drop_catching<T>(value: T) -> Option<String> {
     catch_panic(move || drop(value)).err()
 }

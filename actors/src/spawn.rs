@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
-use crate::cell::{ActorCell, SHUTDOWN};
+use crate::cell::{ActorCell, FAIL, KILL, RESTART, SHUTDOWN, STOP};
 use crate::context::Context;
 use crate::exit::ExitReason;
-use crate::mailbox::{self, Mailbox};
-use crate::run;
+use crate::mailbox::{self, Mailbox, MailboxReceiver};
+use crate::run::{self, drop_catching};
+use crate::supervision::{self, Next, Restart};
 use crate::system::System;
 use crate::trace;
 
@@ -74,24 +75,69 @@ impl<A: Actor> ActorBuilder<A> {
         self.spawn_in(&System::current(), args)
     }
 
-    /// Spawns the actor on `system`.
+    /// Spawns the actor on `system`, as a top-level actor that is not restarted.
     ///
     /// The actor starts on the system's scheduler right away; messages sent before
     /// `on_start` finishes wait in its mailbox. If the system is shutting down, the actor is
     /// told to stop as soon as it has started.
     pub fn spawn_in(self, system: &System, args: A::Args) -> ActorRef<A> {
+        let root = system.root();
+        self.spawn_under(system, &root, Restart::Temporary, ArgsSource::Once(Some(args)))
+    }
+
+    /// Spawns the actor as a top-level actor of `system`, restarted by the system according
+    /// to `restart` and the system's [supervision](crate::SystemConfig::supervision).
+    pub fn supervise_in(self, system: &System, restart: Restart, args: A::Args) -> ActorRef<A>
+    where
+        A::Args: Clone,
+    {
+        let root = system.root();
+        self.spawn_under(system, &root, restart, ArgsSource::cloned(args))
+    }
+
+    /// Spawns the actor as a child of the actor that owns `ctx`, never restarted.
+    pub fn spawn_child<P: Actor>(self, ctx: &Context<P>, args: A::Args) -> ActorRef<A> {
+        let parent = Arc::clone(ctx.cell());
+        self.spawn_under(ctx.system(), &parent, Restart::Temporary, ArgsSource::Once(Some(args)))
+    }
+
+    /// Spawns the actor as a child of the actor that owns `ctx`, restarted according to
+    /// `restart` and the parent's [`Actor::supervision`].
+    pub fn supervise_child<P: Actor>(
+        self,
+        ctx: &Context<P>,
+        restart: Restart,
+        args: A::Args,
+    ) -> ActorRef<A>
+    where
+        A::Args: Clone,
+    {
+        let parent = Arc::clone(ctx.cell());
+        self.spawn_under(ctx.system(), &parent, restart, ArgsSource::cloned(args))
+    }
+
+    fn spawn_under(
+        self,
+        system: &System,
+        parent: &Arc<ActorCell>,
+        restart: Restart,
+        args: ArgsSource<A::Args>,
+    ) -> ActorRef<A> {
         let mailbox = self.mailbox.unwrap_or_else(A::mailbox);
         let cell = Arc::new(ActorCell::new(
             std::any::type_name::<A>(),
             system.ask_timeout(),
+            Some(Arc::downgrade(parent)),
         ));
+        cell.with_relations(|relations| relations.supervision = A::supervision());
         let (sender, receiver) = mailbox::channel(mailbox, &cell);
         let actor = ActorRef {
             sender,
             cell: Arc::clone(&cell),
         };
         system.register(&cell);
-        if system.handle().is_shutting_down() {
+        if !supervision::adopt(parent, &cell, restart) {
+            // The parent (or the system) is shutting down: stop as soon as started.
             cell.signal(SHUTDOWN);
         }
         let ctx = Context::new(actor.clone(), system.clone());
@@ -100,12 +146,94 @@ impl<A: Actor> ActorBuilder<A> {
             system: system.clone(),
         };
         let span = trace::actor_span(&guard.cell);
-        system.handle().spawn_in_span(span, async move {
-            let guard = guard;
-            let reason = run::run(args, ctx, receiver).await;
-            guard.finish(reason);
-        });
+        system
+            .handle()
+            .spawn_in_span(span, lifetime(guard, ctx, receiver, restart, args));
         actor
+    }
+}
+
+/// An actor's whole life: incarnations, restarts between them, and the end.
+async fn lifetime<A: Actor>(
+    guard: ExitGuard,
+    mut ctx: Context<A>,
+    mut mailbox: MailboxReceiver<A>,
+    restart: Restart,
+    mut args: ArgsSource<A::Args>,
+) {
+    let cell = Arc::clone(&guard.cell);
+    let reason = loop {
+        let Some(incarnation_args) = args.next() else {
+            break ExitReason::Shutdown;
+        };
+        let reason = run::run(incarnation_args, &mut ctx, &mut mailbox).await;
+        let seen = cell.signals() & (STOP | KILL | RESTART | FAIL);
+        supervision::incarnation_ended(&cell, &reason);
+        match supervision::decide(&cell, restart, &reason) {
+            Next::End => break reason,
+            Next::Restart(delay) => {
+                cell.clear_signals(seen);
+                supervision::reopen(&cell);
+                if !backoff(&cell, delay).await {
+                    break ExitReason::Shutdown;
+                }
+            }
+        }
+    };
+    if reason.is_failure() {
+        tracing::error!(actor = %cell, %reason, "actor.failed");
+    } else {
+        tracing::debug!(actor = %cell, %reason, "actor.stopped");
+    }
+    // Whatever is still queued will never be handled. `recv` (not `try_recv`) also waits
+    // for a sender that reserved a place before the close and is putting its message in.
+    mailbox.close();
+    while let Some(envelope) = mailbox.recv().await {
+        ctx.system().dead_letter(&cell, envelope.message_type());
+        drop_catching(envelope);
+    }
+    guard.finish(reason);
+}
+
+/// Waits out a restart's backoff. Returns `false` if the actor was shut down meanwhile.
+async fn backoff(cell: &ActorCell, delay: std::time::Duration) -> bool {
+    let sleep = tokio::time::sleep(delay);
+    tokio::pin!(sleep);
+    loop {
+        if cell.signals() & SHUTDOWN != 0 {
+            return false;
+        }
+        tokio::select! {
+            () = &mut sleep => return cell.signals() & SHUTDOWN == 0,
+            () = cell.signalled() => {}
+        }
+    }
+}
+
+/// Where each incarnation's arguments come from.
+enum ArgsSource<T> {
+    /// Only one incarnation: the actor is never restarted.
+    Once(Option<T>),
+    /// A clone of the original for every incarnation.
+    Cloned { args: T, clone: fn(&T) -> T },
+}
+
+impl<T> ArgsSource<T> {
+    fn cloned(args: T) -> Self
+    where
+        T: Clone,
+    {
+        ArgsSource::Cloned {
+            args,
+            clone: T::clone,
+        }
+    }
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            ArgsSource::Once(args) => args.take(),
+            ArgsSource::Cloned { args, clone } => Some(clone(args)),
+        }
     }
 }
 
@@ -118,6 +246,9 @@ struct ExitGuard {
 
 impl ExitGuard {
     fn finish(&self, reason: ExitReason) {
+        supervision::release(&self.cell);
+        supervision::ended_for_good(&self.cell, &reason);
+        self.system.record_end(&self.cell, &reason);
         self.system.unregister(&self.cell);
         self.cell.finish(reason);
     }

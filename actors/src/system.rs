@@ -1,10 +1,8 @@
 //! `System`: the actors of one runtime, their defaults, and their shutdown.
 
-use std::cmp::Reverse;
-use std::collections::HashSet;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -14,6 +12,10 @@ use tokio::time::Instant;
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::cell::{ActorCell, ActorId, KILL, SHUTDOWN};
+use crate::dead_letters::{DeadLetter, DeadLetterOffice, DeadLetterStream};
+use crate::exit::ExitReason;
+use crate::actor_ref::Recipient;
+use crate::supervision::{Restart, Strategy, Supervision, SupervisionTree};
 use crate::spawn::ActorBuilder;
 
 /// How long an [`ask`](crate::ActorRef::ask) waits for its reply unless configured.
@@ -43,6 +45,7 @@ pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SystemConfig {
     ask_timeout: Duration,
     stop_timeout: Duration,
+    supervision: Supervision,
 }
 
 impl Default for SystemConfig {
@@ -50,6 +53,7 @@ impl Default for SystemConfig {
         Self {
             ask_timeout: DEFAULT_ASK_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
+            supervision: Supervision::default(),
         }
     }
 }
@@ -70,13 +74,25 @@ impl SystemConfig {
         self.stop_timeout = timeout;
         self
     }
+
+    /// Sets how the system supervises top-level actors ([`Supervision::default`] unless
+    /// set). The strategy is always one-for-one: top-level actors are independent. A
+    /// top-level actor that exceeds the intensity is stopped and an error is logged.
+    pub fn supervision(mut self, supervision: Supervision) -> Self {
+        self.supervision = supervision.strategy(Strategy::OneForOne);
+        self
+    }
 }
 
 struct SystemState {
     config: SystemConfig,
+    /// The supervisor of top-level actors: a cell with no task of its own.
+    root: Arc<ActorCell>,
     live: DashMap<ActorId, Arc<ActorCell>>,
-    dead_letters: AtomicU64,
+    dead_letters: DeadLetterOffice,
     shutdown_hook: AtomicBool,
+    /// While shutting down: each actor's end, in the order they ended.
+    ended_in_shutdown: Mutex<Vec<(String, ExitReason)>>,
 }
 
 /// The value kept in the runtime's extensions.
@@ -159,11 +175,15 @@ impl System {
             .map(|config| (*config).clone())
             .unwrap_or_default();
         let slot = extensions.get_or_insert_with(|| {
+            let root = Arc::new(ActorCell::new("system", config.ask_timeout, None));
+            root.with_relations(|relations| relations.supervision = config.supervision);
             StateSlot(Arc::new(SystemState {
                 config,
+                root,
                 live: DashMap::new(),
-                dead_letters: AtomicU64::new(0),
+                dead_letters: DeadLetterOffice::default(),
                 shutdown_hook: AtomicBool::new(false),
+                ended_in_shutdown: Mutex::new(Vec::new()),
             }))
         });
         let state = Arc::clone(&slot.0);
@@ -182,9 +202,77 @@ impl System {
         &self.handle
     }
 
-    /// Spawns an actor on this system with its type's default mailbox.
+    /// Spawns a top-level actor on this system with its type's default mailbox. It is
+    /// not restarted when it ends; see [`supervise`](Self::supervise).
     pub fn spawn<A: Actor>(&self, args: A::Args) -> ActorRef<A> {
         ActorBuilder::new().spawn_in(self, args)
+    }
+
+    /// Spawns a top-level actor that the system restarts according to `restart` and the
+    /// system's [supervision](SystemConfig::supervision).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::prelude::*;
+    /// use playhouse::supervision::Restart;
+    ///
+    /// #[derive(Actor, Clone)]
+    /// struct Flaky;
+    ///
+    /// #[messages]
+    /// impl Flaky {
+    ///     #[message]
+    ///     fn crash(&self) {
+    ///         panic!("oops");
+    ///     }
+    ///
+    ///     #[message]
+    ///     fn ping(&self) -> &'static str {
+    ///         "pong"
+    ///     }
+    /// }
+    ///
+    /// # #[playhouse::main]
+    /// # async fn main() {
+    /// let flaky = System::current().supervise::<Flaky>(Restart::Permanent, Flaky);
+    /// assert!(flaky.ask(Crash).await.is_err());
+    /// // Restarted behind the same reference; the mailbox survived.
+    /// assert_eq!(flaky.ask(Ping).await.unwrap(), "pong");
+    /// # }
+    /// ```
+    pub fn supervise<A: Actor>(&self, restart: Restart, args: A::Args) -> ActorRef<A>
+    where
+        A::Args: Clone,
+    {
+        ActorBuilder::new().supervise_in(self, restart, args)
+    }
+
+    /// Returns a snapshot of the supervision tree.
+    pub fn tree(&self) -> SupervisionTree {
+        SupervisionTree::of(&self.state.root)
+    }
+
+    /// Passes every future dead letter to `subscriber` (an actor handling [`DeadLetter`]).
+    ///
+    /// A subscriber whose mailbox is full misses the dead letter (the count still has it);
+    /// a subscriber that stopped is dropped.
+    pub fn subscribe_dead_letters(&self, subscriber: Recipient<DeadLetter>) {
+        self.state.dead_letters.subscribe(subscriber);
+    }
+
+    /// Returns a stream of every future dead letter.
+    pub fn dead_letter_stream(&self) -> DeadLetterStream {
+        self.state.dead_letters.stream()
+    }
+
+    /// Returns how long shutdown waits for one actor to stop before killing it.
+    pub fn stop_timeout(&self) -> Duration {
+        self.state.config.stop_timeout
+    }
+
+    pub(crate) fn root(&self) -> Arc<ActorCell> {
+        Arc::clone(&self.state.root)
     }
 
     /// Returns the default timeout of asks on this system.
@@ -200,7 +288,7 @@ impl System {
     /// Returns how many messages were accepted by a mailbox but never handled, because
     /// their actor was killed, failed, or never started.
     pub fn dead_letters(&self) -> u64 {
-        self.state.dead_letters.load(Ordering::Relaxed)
+        self.state.dead_letters.count()
     }
 
     /// Stops every actor and waits, within the runtime's shutdown timeout.
@@ -230,8 +318,18 @@ impl System {
     }
 
     pub(crate) fn dead_letter(&self, cell: &ActorCell, message_type: &'static str) {
-        self.state.dead_letters.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(actor = %cell, message.type = message_type, "actor.dead_letter");
+        self.state.dead_letters.record(cell, message_type);
+    }
+
+    /// Notes an actor's end for the shutdown report, if the system is shutting down.
+    pub(crate) fn record_end(&self, cell: &ActorCell, reason: &ExitReason) {
+        if self.handle.is_shutting_down() {
+            self.state
+                .ended_in_shutdown
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push((cell.to_string(), reason.clone()));
+        }
     }
 }
 
@@ -243,51 +341,50 @@ impl fmt::Debug for System {
     }
 }
 
-/// The actor layer's shutdown hook: stop actors newest first, kill what the deadline cuts off.
+/// The actor layer's shutdown hook: stop the tree from the top, newest first; each actor
+/// stops its own children first. Whatever the deadline cuts off is killed.
 async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport {
-    let mut report = ShutdownReport::default();
     let Some(state) = state.upgrade() else {
-        return report;
+        return ShutdownReport::default();
     };
-    // Actors spawned while shutting down show up in a later round.
-    let mut seen = HashSet::new();
-    loop {
-        let mut cells: Vec<Arc<ActorCell>> = state
-            .live
+    let top_level: Vec<Arc<ActorCell>> = state.root.with_relations(|relations| {
+        relations.closing = true;
+        relations
+            .children
             .iter()
-            .filter(|entry| !seen.contains(entry.key()))
-            .map(|entry| Arc::clone(entry.value()))
-            .collect();
-        if cells.is_empty() {
-            return report;
-        }
-        if Instant::now() >= deadline {
-            // Out of time: cut off everything left in one pass, even actors that keep
-            // being spawned, so the shutdown ends.
-            for cell in state.live.iter().map(|entry| Arc::clone(entry.value())) {
-                if seen.insert(cell.id()) {
-                    cell.signal(KILL);
-                    report.cut_off.push(cell.to_string());
-                }
-            }
-            return report;
-        }
-        cells.sort_by_key(|cell| Reverse(cell.id()));
-        for cell in cells {
-            seen.insert(cell.id());
-            cell.signal(SHUTDOWN);
-            let wait_until =
-                deadline.min(playhouse_runtime::deadline_after(state.config.stop_timeout));
-            if tokio::time::timeout_at(wait_until, cell.wait())
-                .await
-                .is_ok()
-            {
-                report.stopped.push(cell.to_string());
-            } else {
-                // Killed, it ends at its next await; the report does not wait for that.
-                cell.signal(KILL);
-                report.cut_off.push(cell.to_string());
-            }
+            .rev()
+            .map(|child| Arc::clone(&child.cell))
+            .collect()
+    });
+    for cell in top_level {
+        cell.signal(SHUTDOWN);
+        let wait_until = deadline.min(playhouse_runtime::deadline_after(state.config.stop_timeout));
+        if tokio::time::timeout_at(wait_until, cell.wait()).await.is_err() {
+            cell.signal(KILL);
+            // Killed, it ends at its next await; wait for that only until the deadline.
+            let _ = tokio::time::timeout_at(deadline, cell.wait()).await;
         }
     }
+    // Anything still alive (spawned meanwhile, or stuck past the deadline) is cut off.
+    let mut cut_off = Vec::new();
+    for entry in state.live.iter() {
+        entry.value().signal(SHUTDOWN | KILL);
+        cut_off.push(entry.value().to_string());
+    }
+    let ended = std::mem::take(
+        &mut *state
+            .ended_in_shutdown
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    );
+    let mut report = ShutdownReport::default();
+    for (name, reason) in ended {
+        match reason {
+            ExitReason::Killed => report.cut_off.push(name),
+            ExitReason::Shutdown | ExitReason::Normal => report.stopped.push(name),
+            other => report.stopped.push(format!("{name} ({other})")),
+        }
+    }
+    report.cut_off.extend(cut_off);
+    report
 }

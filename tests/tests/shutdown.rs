@@ -58,9 +58,9 @@ fn shutdown_stops_every_actor_in_reverse_start_order() {
     assert_eq!(
         *log.lock().unwrap(),
         [
-            "third stopped by system shutdown",
-            "second stopped by system shutdown",
-            "first stopped by system shutdown"
+            "third shut down",
+            "second shut down",
+            "first shut down"
         ]
     );
     for actor in &actors {
@@ -93,7 +93,7 @@ fn shutdown_cuts_off_what_does_not_stop_in_time_and_says_so() {
     assert!(!report.is_clean());
     assert!(report.to_string().contains("1 cut off"), "{report}");
     assert_eq!(stuck.exit_reason(), Some(ExitReason::Killed));
-    assert_eq!(*log.lock().unwrap(), ["fine stopped by system shutdown"]);
+    assert_eq!(*log.lock().unwrap(), ["fine shut down"]);
 }
 
 #[test]

@@ -167,6 +167,18 @@ impl<M: Message> Recipient<M> {
     }
 }
 
+impl<M: Message> crate::actor_ref::private::HasCell for Recipient<M> {
+    fn cell(&self) -> &Arc<ActorCell> {
+        &self.cell
+    }
+}
+
+impl<M: Message> crate::actor_ref::AnyActorRef for Recipient<M> {
+    fn actor_id(&self) -> ActorId {
+        self.id()
+    }
+}
+
 impl<M: Message> Clone for Recipient<M> {
     fn clone(&self) -> Self {
         Self {

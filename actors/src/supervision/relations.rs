@@ -1,0 +1,81 @@
+//! What an actor knows of the actors around it: children, links, watchers, notices.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Weak};
+
+use tokio::time::Instant;
+
+use crate::cell::{ActorCell, ActorId};
+use crate::exit::ExitReason;
+use crate::supervision::{Restart, Supervision};
+
+/// A supervised child, in start order in its parent's relations.
+pub(crate) struct Child {
+    pub(crate) cell: Arc<ActorCell>,
+    pub(crate) restart: Restart,
+    /// When this child was restarted, within the parent's intensity window (for backoff).
+    pub(crate) restarts: VecDeque<Instant>,
+}
+
+/// Something the actor's loop must hear about between messages.
+#[derive(Debug, Clone)]
+pub(crate) enum Notice {
+    /// A watched actor ended for good.
+    Terminated { actor: ActorId, reason: ExitReason },
+    /// A linked actor's incarnation ended, and this actor traps exits.
+    LinkExit { actor: ActorId, reason: ExitReason },
+    /// A child ended an incarnation, with what its supervisor decided.
+    ChildExit(ChildExit),
+}
+
+#[derive(Default)]
+pub(crate) struct Relations {
+    pub(crate) children: Vec<Child>,
+    /// Set while the actor stops its children; a child spawned meanwhile is shut down.
+    pub(crate) closing: bool,
+    /// This actor's supervision of its children (from `Actor::supervision`).
+    pub(crate) supervision: Supervision,
+    /// Restart times of all children within the intensity window.
+    pub(crate) restarts: VecDeque<Instant>,
+    pub(crate) links: Vec<Weak<ActorCell>>,
+    pub(crate) trap_exits: bool,
+    pub(crate) watchers: Vec<Weak<ActorCell>>,
+    pub(crate) notices: VecDeque<Notice>,
+    /// Why the current incarnation must fail (set with the `FAIL` signal).
+    pub(crate) failure: Option<Arc<str>>,
+    /// Set once the actor has ended for good, with why (for late watchers and links).
+    pub(crate) ended: Option<ExitReason>,
+}
+
+/// What happened to a child, as its supervisor's [`on_child_exit`](crate::Actor::on_child_exit)
+/// hook hears it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildExit {
+    /// The child.
+    pub child: ActorId,
+    /// The child's type and id, such as `Worker#12`.
+    pub name: String,
+    /// Why its incarnation ended.
+    pub reason: ExitReason,
+    /// What the supervisor did about it.
+    pub decision: Decision,
+}
+
+/// A supervisor's decision about a child that ended an incarnation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// Restarted after `delay`; `attempt` counts its restarts within the intensity window.
+    Restarted {
+        /// How many times this child was restarted within the window, this one included.
+        attempt: u32,
+        /// The backoff waited before the restart.
+        delay: std::time::Duration,
+    },
+    /// Restarted together with a sibling, by the one-for-all or rest-for-one strategy.
+    RestartedWithSibling,
+    /// Not restarted: its policy or the way it ended says so. It is gone.
+    Stopped,
+    /// Too many restarts: the child is gone and the supervisor fails too (escalation).
+    Escalated,
+}

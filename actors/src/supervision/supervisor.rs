@@ -1,0 +1,198 @@
+//! What happens when a child ends an incarnation: the decision, the strategy, escalation;
+//! and how a parent stops its children.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::cell::{ActorCell, KILL, RESTART, SHUTDOWN};
+use crate::exit::ExitReason;
+use crate::supervision::relations::{Child, ChildExit, Decision, Notice};
+use crate::supervision::{Restart, Strategy};
+
+/// Adds `child` to `parent`'s children. Returns `false` if the parent is stopping its
+/// children (or has ended), in which case the child must shut down at once.
+pub(crate) fn adopt(parent: &ActorCell, child: &Arc<ActorCell>, restart: Restart) -> bool {
+    parent.with_relations(|relations| {
+        if relations.closing || relations.ended.is_some() {
+            return false;
+        }
+        relations.children.push(Child {
+            cell: Arc::clone(child),
+            restart,
+            restarts: Default::default(),
+        });
+        true
+    })
+}
+
+/// Removes a child that ended for good from its parent's children.
+pub(crate) fn release(child: &ActorCell) {
+    if let Some(parent) = child.parent() {
+        parent.with_existing_relations(|relations| {
+            relations.children.retain(|entry| entry.cell.id() != child.id());
+        });
+    }
+}
+
+/// What the child's task does next.
+pub(crate) enum Next {
+    Restart(Duration),
+    End,
+}
+
+/// Decides what follows the end of `child`'s incarnation, applies the parent's strategy to
+/// its siblings, tells the parent's `on_child_exit` hook, and logs at `warn` or `error`.
+pub(crate) fn decide(child: &ActorCell, restart: Restart, reason: &ExitReason) -> Next {
+    let Some(parent) = child.parent() else {
+        return Next::End;
+    };
+    let (decision, next) = supervise(&parent, child, restart, reason);
+    match &decision {
+        Decision::Restarted { attempt, delay } => tracing::warn!(
+            actor = %child, %reason, attempt, delay = ?delay, supervisor = %parent, "actor.restart"
+        ),
+        Decision::Escalated => tracing::error!(
+            actor = %child, %reason, supervisor = %parent, "actor.restart_intensity_exceeded"
+        ),
+        Decision::RestartedWithSibling | Decision::Stopped => {}
+    }
+    // The system's root has no loop to hear notices.
+    if !parent.is_root() {
+        parent.notify(Notice::ChildExit(ChildExit {
+            child: child.id(),
+            name: child.to_string(),
+            reason: reason.clone(),
+            decision,
+        }));
+    }
+    next
+}
+
+fn supervise(
+    parent: &ActorCell,
+    child: &ActorCell,
+    restart: Restart,
+    reason: &ExitReason,
+) -> (Decision, Next) {
+    let shut_down = child.signals() & SHUTDOWN != 0 || *reason == ExitReason::Shutdown;
+    if shut_down {
+        return (Decision::Stopped, Next::End);
+    }
+    if restart == Restart::Temporary {
+        return (Decision::Stopped, Next::End);
+    }
+    if *reason == ExitReason::Restart {
+        return (Decision::RestartedWithSibling, Next::Restart(Duration::ZERO));
+    }
+    if !restart.restarts_after(reason) {
+        return (Decision::Stopped, Next::End);
+    }
+    let is_root = parent.is_root();
+    let outcome = parent.with_relations(|relations| {
+        let now = Instant::now();
+        let supervision = relations.supervision;
+        let window_start = now.checked_sub(supervision.within);
+        let in_window = |at: &Instant| window_start.is_none_or(|start| *at > start);
+        relations.restarts.retain(in_window);
+        if relations.restarts.len() >= supervision.max_restarts as usize {
+            return Err(format!(
+                "more than {} restarts within {:?}",
+                supervision.max_restarts, supervision.within
+            ));
+        }
+        relations.restarts.push_back(now);
+        let index = relations
+            .children
+            .iter()
+            .position(|entry| entry.cell.id() == child.id());
+        let attempt = match index {
+            Some(index) => {
+                let entry = &mut relations.children[index];
+                entry.restarts.retain(in_window);
+                entry.restarts.push_back(now);
+                entry.restarts.len() as u32
+            }
+            None => 1,
+        };
+        let siblings: Vec<Arc<ActorCell>> = match (supervision.strategy, index) {
+            (Strategy::OneForOne, _) | (_, None) => Vec::new(),
+            (Strategy::OneForAll, Some(index)) => relations
+                .children
+                .iter()
+                .enumerate()
+                .filter(|(position, _)| *position != index)
+                .map(|(_, entry)| Arc::clone(&entry.cell))
+                .collect(),
+            (Strategy::RestForOne, Some(index)) => relations.children[index + 1..]
+                .iter()
+                .map(|entry| Arc::clone(&entry.cell))
+                .collect(),
+        };
+        let delay = supervision.backoff.delay(attempt, random_unit(child));
+        Ok((attempt, delay, siblings))
+    });
+    match outcome {
+        Ok((attempt, delay, siblings)) => {
+            for sibling in siblings {
+                sibling.signal(RESTART);
+            }
+            (Decision::Restarted { attempt, delay }, Next::Restart(delay))
+        }
+        Err(why) => {
+            if !is_root {
+                // The supervisor gives up: it fails, which stops its other children too.
+                parent.fail(format!("restart intensity exceeded: {why}"));
+            }
+            (Decision::Escalated, Next::End)
+        }
+    }
+}
+
+/// A number in `[0, 1)` for backoff jitter: cheap, and different per actor and moment.
+fn random_unit(cell: &ActorCell) -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    // SplitMix64 finaliser over the actor id and the clock.
+    let mut z = cell.id().as_u64().wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(nanos);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Stops `parent`'s children, newest first, before the parent itself ends.
+///
+/// Each child gets `stop_timeout` to stop gracefully, then is killed. If the parent was
+/// killed, its children are killed too, without waiting.
+pub(crate) async fn stop_children(parent: &ActorCell, killed: bool, stop_timeout: Duration) {
+    let children: Vec<Arc<ActorCell>> = parent.with_relations(|relations| {
+        relations.closing = true;
+        relations
+            .children
+            .iter()
+            .rev()
+            .map(|entry| Arc::clone(&entry.cell))
+            .collect()
+    });
+    for child in children {
+        if killed {
+            child.signal(SHUTDOWN | KILL);
+            continue;
+        }
+        child.signal(SHUTDOWN);
+        if tokio::time::timeout(stop_timeout, child.wait()).await.is_err() {
+            child.signal(KILL);
+            // A killed child ends at its next await; one that never awaits is left behind
+            // rather than holding up its parent forever.
+            let _ = tokio::time::timeout(stop_timeout, child.wait()).await;
+        }
+    }
+}
+
+/// Lets a restarted parent adopt children again.
+pub(crate) fn reopen(parent: &ActorCell) {
+    parent.with_existing_relations(|relations| relations.closing = false);
+}
