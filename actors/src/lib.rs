@@ -54,21 +54,34 @@
 //!   ([`DEFAULT_ASK_TIMEOUT`] unless configured with [`SystemConfig`] or per call with
 //!   [`ActorRef::ask_timeout`]), or an error saying the actor stopped or its handler
 //!   panicked.
-//! - **Isolation**: a panic in a handler or hook is caught; it ends that actor only, with
-//!   [`ExitReason::Panicked`], which everyone [waiting](ActorRef::wait) for it sees.
+//! - **Isolation**: a panic in a handler or hook is caught; it ends that actor's current
+//!   incarnation only, with [`ExitReason::Panicked`], which everyone
+//!   [waiting](ActorRef::wait) for it sees. Its [supervisor](supervision) may restart it:
+//!   the mailbox survives a restart, and the message that panicked is reported to its
+//!   asker, not retried.
 //! - **Backpressure**: mailboxes are bounded by default ([`DEFAULT_MAILBOX_CAPACITY`]);
 //!   `tell` waits for room, `try_tell` fails fast; [`Mailbox::unbounded`] is an explicit
 //!   choice. Stop and kill travel in their own lane and never wait behind a full mailbox.
-//! - **Shutdown**: [`ActorRef::stop`] handles what is queued, then runs `on_stop`;
-//!   [`System::shutdown`] stops actors in reverse start order within a timeout and reports
-//!   what it had to cut off.
+//! - **Shutdown**: [`ActorRef::stop`] handles what is queued, then runs `on_stop`; an
+//!   actor's children stop before it does, newest first; [`System::shutdown`] stops the
+//!   whole tree that way from the top, within a timeout, and reports what it had to cut
+//!   off.
 //! - **Fairness**: an actor yields its worker thread after
 //!   [`DEFAULT_MESSAGE_BUDGET`](runtime::DEFAULT_MESSAGE_BUDGET) messages in a row
 //!   (configurable with [`Builder::message_budget`]).
 //!
+//! # Supervision
+//!
+//! Every actor has a supervisor (the actor that spawned it, or the system) that restarts
+//! it according to its [`Restart`](supervision::Restart) policy and the supervisor's
+//! [`Strategy`](supervision::Strategy), within a restart intensity, escalating when that
+//! is exceeded. Actors can [watch](Context::watch) and [link](Context::link) each other.
+//! See the [`supervision`] module.
+//!
 //! # Lifetime of an actor
 //!
-//! An actor runs until it is stopped, killed, fails, or its system shuts down; dropping every
+//! An actor runs until it is stopped, killed, fails for good, its supervisor stops, or its
+//! system shuts down; dropping every
 //! [`ActorRef`] does not stop it (as with an Erlang process). Use [`WeakActorRef`] where a
 //! reference should not keep the mailbox allocated.
 //!
