@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::exit::ExitReason;
-use crate::supervision::{Notice, Relations};
+use crate::supervision::{Notice, Relations, Supervision};
 
 /// A process-unique number naming one actor.
 ///
@@ -68,6 +68,8 @@ pub struct ActorCell {
     exited: Notify,
     /// The supervisor: another actor, or the system's root. `None` only for the root.
     parent: Option<Weak<ActorCell>>,
+    /// How this actor supervises children (`Actor::supervision`), read when it adopts one.
+    supervision: fn() -> Supervision,
     /// Children, links, watchers, notices: allocated on first use, so that an actor with
     /// none of them pays one word.
     relations: Mutex<Option<Box<Relations>>>,
@@ -78,9 +80,11 @@ impl ActorCell {
         type_name: &'static str,
         ask_timeout: Duration,
         parent: Option<Weak<ActorCell>>,
+        supervision: fn() -> Supervision,
     ) -> Self {
         Self {
             parent,
+            supervision,
             relations: Mutex::new(None),
             id: ActorId::next(),
             type_name,
@@ -136,6 +140,11 @@ impl ActorCell {
     /// Returns `true` for the system's root, the supervisor of top-level actors.
     pub(crate) fn is_root(&self) -> bool {
         self.parent.is_none()
+    }
+
+    /// Returns how this actor supervises its children.
+    pub(crate) fn supervision(&self) -> Supervision {
+        (self.supervision)()
     }
 
     pub(crate) fn parent(&self) -> Option<Arc<ActorCell>> {

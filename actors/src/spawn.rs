@@ -128,8 +128,8 @@ impl<A: Actor> ActorBuilder<A> {
             std::any::type_name::<A>(),
             system.ask_timeout(),
             Some(Arc::downgrade(parent)),
+            A::supervision,
         ));
-        cell.with_relations(|relations| relations.supervision = A::supervision());
         let (sender, receiver) = mailbox::channel(mailbox, &cell);
         let actor = ActorRef {
             sender,

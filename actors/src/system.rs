@@ -175,8 +175,13 @@ impl System {
             .map(|config| (*config).clone())
             .unwrap_or_default();
         let slot = extensions.get_or_insert_with(|| {
-            let root = Arc::new(ActorCell::new("system", config.ask_timeout, None));
-            root.with_relations(|relations| relations.supervision = config.supervision);
+            let root = Arc::new(ActorCell::new(
+                "system",
+                config.ask_timeout,
+                None,
+                Supervision::default,
+            ));
+            root.with_relations(|relations| relations.supervision = Some(config.supervision));
             StateSlot(Arc::new(SystemState {
                 config,
                 root,

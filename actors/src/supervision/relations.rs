@@ -33,8 +33,9 @@ pub(crate) struct Relations {
     pub(crate) children: Vec<Child>,
     /// Set while the actor stops its children; a child spawned meanwhile is shut down.
     pub(crate) closing: bool,
-    /// This actor's supervision of its children (from `Actor::supervision`).
-    pub(crate) supervision: Supervision,
+    /// This actor's supervision of its children: `Actor::supervision`, read when the first
+    /// child is adopted (the system's root has its own from `SystemConfig`).
+    pub(crate) supervision: Option<Supervision>,
     /// Restart times of all children within the intensity window.
     pub(crate) restarts: VecDeque<Instant>,
     pub(crate) links: Vec<Weak<ActorCell>>,

@@ -18,6 +18,9 @@ pub(crate) fn adopt(parent: &ActorCell, child: &Arc<ActorCell>, restart: Restart
         if relations.closing || relations.ended.is_some() {
             return false;
         }
+        relations
+            .supervision
+            .get_or_insert_with(|| parent.supervision());
         relations.children.push(Child {
             cell: Arc::clone(child),
             restart,
@@ -92,7 +95,9 @@ fn supervise(
     let is_root = parent.is_root();
     let outcome = parent.with_relations(|relations| {
         let now = Instant::now();
-        let supervision = relations.supervision;
+        let supervision = *relations
+            .supervision
+            .get_or_insert_with(|| parent.supervision());
         let window_start = now.checked_sub(supervision.within);
         let in_window = |at: &Instant| window_start.is_none_or(|start| *at > start);
         relations.restarts.retain(in_window);
