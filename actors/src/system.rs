@@ -356,7 +356,7 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
         relations.closing = true;
         relations
             .children
-            .iter()
+            .values()
             .rev()
             .map(|child| Arc::clone(&child.cell))
             .collect()

@@ -1,6 +1,6 @@
 //! What an actor knows of the actors around it: children, links, watchers, notices.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Weak};
 
 use tokio::time::Instant;
@@ -9,7 +9,7 @@ use crate::cell::{ActorCell, ActorId};
 use crate::exit::ExitReason;
 use crate::supervision::{Restart, Supervision};
 
-/// A supervised child, in start order in its parent's relations.
+/// A supervised child in its parent's relations.
 pub(crate) struct Child {
     pub(crate) cell: Arc<ActorCell>,
     pub(crate) restart: Restart,
@@ -30,7 +30,9 @@ pub(crate) enum Notice {
 
 #[derive(Default)]
 pub(crate) struct Relations {
-    pub(crate) children: Vec<Child>,
+    /// Keyed by id, which grows in spawn order: iteration is start order, and removing a
+    /// child is cheap even for the system's root with a million top-level actors.
+    pub(crate) children: BTreeMap<ActorId, Child>,
     /// Set while the actor stops its children; a child spawned meanwhile is shut down.
     pub(crate) closing: bool,
     /// This actor's supervision of its children: `Actor::supervision`, read when the first

@@ -21,11 +21,14 @@ pub(crate) fn adopt(parent: &ActorCell, child: &Arc<ActorCell>, restart: Restart
         relations
             .supervision
             .get_or_insert_with(|| parent.supervision());
-        relations.children.push(Child {
-            cell: Arc::clone(child),
-            restart,
-            restarts: Default::default(),
-        });
+        relations.children.insert(
+            child.id(),
+            Child {
+                cell: Arc::clone(child),
+                restart,
+                restarts: Default::default(),
+            },
+        );
         true
     })
 }
@@ -34,7 +37,7 @@ pub(crate) fn adopt(parent: &ActorCell, child: &Arc<ActorCell>, restart: Restart
 pub(crate) fn release(child: &ActorCell) {
     if let Some(parent) = child.parent() {
         parent.with_existing_relations(|relations| {
-            relations.children.retain(|entry| entry.cell.id() != child.id());
+            relations.children.remove(&child.id());
         });
     }
 }
@@ -108,31 +111,27 @@ fn supervise(
             ));
         }
         relations.restarts.push_back(now);
-        let index = relations
-            .children
-            .iter()
-            .position(|entry| entry.cell.id() == child.id());
-        let attempt = match index {
-            Some(index) => {
-                let entry = &mut relations.children[index];
+        let attempt = match relations.children.get_mut(&child.id()) {
+            Some(entry) => {
                 entry.restarts.retain(in_window);
                 entry.restarts.push_back(now);
                 entry.restarts.len() as u32
             }
             None => 1,
         };
-        let siblings: Vec<Arc<ActorCell>> = match (supervision.strategy, index) {
-            (Strategy::OneForOne, _) | (_, None) => Vec::new(),
-            (Strategy::OneForAll, Some(index)) => relations
+        let siblings: Vec<Arc<ActorCell>> = match supervision.strategy {
+            Strategy::OneForOne => Vec::new(),
+            Strategy::OneForAll => relations
                 .children
-                .iter()
-                .enumerate()
-                .filter(|(position, _)| *position != index)
-                .map(|(_, entry)| Arc::clone(&entry.cell))
-                .collect(),
-            (Strategy::RestForOne, Some(index)) => relations.children[index + 1..]
-                .iter()
+                .values()
+                .filter(|entry| entry.cell.id() != child.id())
                 .map(|entry| Arc::clone(&entry.cell))
+                .collect(),
+            Strategy::RestForOne => relations
+                .children
+                .range(child.id()..)
+                .skip(1)
+                .map(|(_, entry)| Arc::clone(&entry.cell))
                 .collect(),
         };
         let delay = supervision.backoff.delay(attempt, random_unit(child));
@@ -177,7 +176,7 @@ pub(crate) async fn stop_children(parent: &ActorCell, killed: bool, stop_timeout
         relations.closing = true;
         relations
             .children
-            .iter()
+            .values()
             .rev()
             .map(|entry| Arc::clone(&entry.cell))
             .collect()

@@ -63,7 +63,7 @@ fn children_of(cell: &ActorCell) -> Vec<TreeNode> {
         .with_existing_relations(|relations| {
             relations
                 .children
-                .iter()
+                .values()
                 .map(|child| (Arc::clone(&child.cell), child.restart))
                 .collect()
         })
