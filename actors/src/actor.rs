@@ -5,11 +5,11 @@ use std::future::Future;
 
 use crate::actor_ref::ActorRef;
 use crate::cell::ActorId;
-use crate::supervision::{ChildExit, Supervision};
 use crate::context::Context;
 use crate::exit::ExitReason;
 use crate::mailbox::Mailbox;
 use crate::spawn::ActorBuilder;
+use crate::supervision::{ChildExit, Supervision};
 use crate::system::System;
 
 /// A value with private state that is only reached through messages.

@@ -163,7 +163,10 @@ impl ActorCell {
     }
 
     /// Runs `f` on the relations if they exist.
-    pub(crate) fn with_existing_relations<R>(&self, f: impl FnOnce(&mut Relations) -> R) -> Option<R> {
+    pub(crate) fn with_existing_relations<R>(
+        &self,
+        f: impl FnOnce(&mut Relations) -> R,
+    ) -> Option<R> {
         let mut guard = self
             .relations
             .lock()

@@ -106,13 +106,17 @@ impl<A: Actor> Context<A> {
     /// restarted, whatever its policy. Does nothing to an actor that is not its child.
     pub fn stop_child(&self, child: &impl AnyActorRef) {
         let child = child.cell();
-        if child.parent().is_some_and(|parent| Arc::ptr_eq(&parent, self.cell())) {
+        if child
+            .parent()
+            .is_some_and(|parent| Arc::ptr_eq(&parent, self.cell()))
+        {
             child.signal(SHUTDOWN);
         }
     }
 
     /// Watches `other`: [`Actor::on_terminated`] hears once when it ends for good (at
-    /// once if it already has). Watching twice still gives one notice.
+    /// once if it already has). Watching twice still gives one notice. The watch belongs
+    /// to the actor, not the incarnation: a restarted watcher still hears.
     pub fn watch(&self, other: &impl AnyActorRef) {
         supervision::watch(self.cell(), other.cell());
     }
@@ -124,7 +128,8 @@ impl<A: Actor> Context<A> {
 
     /// Links this actor and `other`: when either one's incarnation ends abnormally (a
     /// failure or a kill), the other fails too, unless it [traps exits](Self::trap_exits).
-    /// Linking to an actor that already ended acts on its end at once.
+    /// Linking to an actor that already ended acts on its end at once. A link belongs to
+    /// the incarnation: when either side ends or restarts, the link is gone.
     pub fn link(&self, other: &impl AnyActorRef) {
         supervision::link(self.cell(), other.cell());
     }
@@ -138,7 +143,8 @@ impl<A: Actor> Context<A> {
     /// ([`Actor::on_link_exit`], when `true`) or, if abnormal, this actor's own failure
     /// (`false`, the default). Applies to the current incarnation.
     pub fn trap_exits(&self, trap: bool) {
-        self.cell().with_relations(|relations| relations.trap_exits = trap);
+        self.cell()
+            .with_relations(|relations| relations.trap_exits = trap);
     }
 
     /// Fails the actor once the current handler returns: a handler error the actor

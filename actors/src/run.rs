@@ -91,13 +91,8 @@ async fn receive<A: Actor>(
         if signals & KILL != 0 {
             return ExitReason::Killed;
         }
-        if signals & FAIL != 0 {
-            return ExitReason::Failed(cell.take_failure());
-        }
-        if signals & RESTART != 0 {
-            return ExitReason::Restart;
-        }
         if signals & NOTICE != 0 {
+            // Before a failure or restart takes effect, so the actor hears why.
             cell.clear_signals(NOTICE);
             while let Some(notice) = cell.next_notice() {
                 if let Some(reason) = hear(actor, ctx, cell, notice).await {
@@ -105,6 +100,12 @@ async fn receive<A: Actor>(
                 }
             }
             continue;
+        }
+        if signals & FAIL != 0 {
+            return ExitReason::Failed(cell.take_failure());
+        }
+        if signals & RESTART != 0 {
+            return ExitReason::Restart;
         }
         let envelope = match mailbox.try_recv() {
             TryRecv::Message(envelope) => envelope,
@@ -163,8 +164,7 @@ async fn hear<A: Actor>(
     cell: &ActorCell,
     notice: Notice,
 ) -> Option<ExitReason> {
-    let (during, mut hook): (&str, Pin<Box<dyn Future<Output = ()> + Send + '_>>) = match notice
-    {
+    let (during, mut hook): (&str, Pin<Box<dyn Future<Output = ()> + Send + '_>>) = match notice {
         Notice::Terminated { actor: id, reason } => (
             "on_terminated",
             Box::pin(async move { actor.on_terminated(ctx, id, reason).await }),

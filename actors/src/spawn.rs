@@ -82,7 +82,12 @@ impl<A: Actor> ActorBuilder<A> {
     /// told to stop as soon as it has started.
     pub fn spawn_in(self, system: &System, args: A::Args) -> ActorRef<A> {
         let root = system.root();
-        self.spawn_under(system, &root, Restart::Temporary, ArgsSource::Once(Some(args)))
+        self.spawn_under(
+            system,
+            &root,
+            Restart::Temporary,
+            ArgsSource::Once(Some(args)),
+        )
     }
 
     /// Spawns the actor as a top-level actor of `system`, restarted by the system according
@@ -98,7 +103,12 @@ impl<A: Actor> ActorBuilder<A> {
     /// Spawns the actor as a child of the actor that owns `ctx`, never restarted.
     pub fn spawn_child<P: Actor>(self, ctx: &Context<P>, args: A::Args) -> ActorRef<A> {
         let parent = Arc::clone(ctx.cell());
-        self.spawn_under(ctx.system(), &parent, Restart::Temporary, ArgsSource::Once(Some(args)))
+        self.spawn_under(
+            ctx.system(),
+            &parent,
+            Restart::Temporary,
+            ArgsSource::Once(Some(args)),
+        )
     }
 
     /// Spawns the actor as a child of the actor that owns `ctx`, restarted according to

@@ -11,12 +11,12 @@ use tokio::time::Instant;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
+use crate::actor_ref::Recipient;
 use crate::cell::{ActorCell, ActorId, KILL, SHUTDOWN};
 use crate::dead_letters::{DeadLetter, DeadLetterOffice, DeadLetterStream};
 use crate::exit::ExitReason;
-use crate::actor_ref::Recipient;
-use crate::supervision::{Restart, Strategy, Supervision, SupervisionTree};
 use crate::spawn::ActorBuilder;
+use crate::supervision::{Restart, Strategy, Supervision, SupervisionTree};
 
 /// How long an [`ask`](crate::ActorRef::ask) waits for its reply unless configured.
 pub const DEFAULT_ASK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -364,7 +364,10 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
     for cell in top_level {
         cell.signal(SHUTDOWN);
         let wait_until = deadline.min(playhouse_runtime::deadline_after(state.config.stop_timeout));
-        if tokio::time::timeout_at(wait_until, cell.wait()).await.is_err() {
+        if tokio::time::timeout_at(wait_until, cell.wait())
+            .await
+            .is_err()
+        {
             cell.signal(KILL);
             // Killed, it ends at its next await; wait for that only until the deadline.
             let _ = tokio::time::timeout_at(deadline, cell.wait()).await;

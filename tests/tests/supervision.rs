@@ -429,6 +429,57 @@ async fn exceeding_the_intensity_escalates_to_the_supervisors_supervisor() {
     assert_ne!(new_worker.id(), first_worker.id());
     assert_eq!(new_worker.ask(Work).await.unwrap(), 1);
     assert_eq!(log.count("start boss"), 2);
+
+    // The boss heard its own decision to give up before it failed.
+    let lines = log.lines();
+    let heard = lines.iter().position(|line| line.ends_with("-> escalated"));
+    let stopped = lines
+        .iter()
+        .position(|line| line.starts_with("stop boss: failed"));
+    assert!(heard.is_some() && heard < stopped, "{lines:?}");
+
+    // The restarted boss counts restarts afresh: its new worker may fail again.
+    assert!(new_worker.ask(Crash).await.is_err());
+    assert_eq!(
+        new_worker.ask(Work).await.unwrap(),
+        1,
+        "restarted, not escalated"
+    );
+    assert_eq!(log.count("start boss"), 2);
+}
+
+/// Fails on purpose, then panics, in one handler.
+struct FailThenPanic;
+impl Message for FailThenPanic {
+    type Reply = ();
+}
+impl Handler<FailThenPanic> for Worker {
+    async fn handle(&mut self, _: FailThenPanic, ctx: &mut Context<Self>) {
+        ctx.fail("first");
+        panic!("and then a panic");
+    }
+}
+
+#[playhouse::test]
+async fn a_failure_reason_never_outlives_its_incarnation() {
+    boss_supervision(quick());
+    let log = Log::default();
+    let (_boss, workers) = boss(&[("f", Restart::Transient)], &log).await;
+    let f = &workers[0];
+    assert!(matches!(
+        f.ask(FailThenPanic).await,
+        Err(AskError::Panicked(_))
+    ));
+    assert_eq!(f.ask(Work).await.unwrap(), 1);
+    f.tell(GiveUp).await.unwrap();
+    assert_eq!(f.ask(Work).await.unwrap(), 1);
+    assert!(
+        log.lines()
+            .iter()
+            .any(|line| line == "stop f: failed: cannot go on"),
+        "{:?}",
+        log.lines()
+    );
 }
 
 #[playhouse::test(start_paused = true)]

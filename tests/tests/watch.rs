@@ -232,3 +232,59 @@ async fn linking_to_an_actor_that_already_failed_fails_at_once() {
     observer.ask(Order::Link(target.clone())).await.unwrap();
     assert!(matches!(observer.wait().await, ExitReason::Failed(_)));
 }
+
+/// Counts its starts; traps exits, crashes or links on request. Restarted by the system.
+struct Trapper;
+
+impl Actor for Trapper {
+    type Args = Arc<std::sync::atomic::AtomicUsize>;
+    type Error = std::convert::Infallible;
+
+    async fn on_start(starts: Self::Args, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        starts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Trapper)
+    }
+}
+
+enum TrapperOrder {
+    Trap,
+    Crash,
+    Link(ActorRef<Target>),
+}
+
+impl Message for TrapperOrder {
+    type Reply = ();
+}
+
+impl Handler<TrapperOrder> for Trapper {
+    async fn handle(&mut self, order: TrapperOrder, ctx: &mut Context<Self>) {
+        match order {
+            TrapperOrder::Trap => ctx.trap_exits(true),
+            TrapperOrder::Crash => panic!("crash"),
+            TrapperOrder::Link(target) => ctx.link(&target),
+        }
+    }
+}
+
+#[playhouse::test]
+async fn trapping_exits_ends_with_the_incarnation_that_chose_it() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let starts = Arc::new(AtomicUsize::new(0));
+    let trapper = System::current().supervise::<Trapper>(
+        playhouse::supervision::Restart::Permanent,
+        Arc::clone(&starts),
+    );
+    trapper.ask(TrapperOrder::Trap).await.unwrap();
+    assert!(trapper.ask(TrapperOrder::Crash).await.is_err());
+    // The second incarnation does not trap: a linked failure makes it fail, and restart.
+    let target = Target::spawn(Target);
+    trapper
+        .ask(TrapperOrder::Link(target.clone()))
+        .await
+        .unwrap();
+    let _ = target.ask(Explode).await;
+    while starts.load(Ordering::SeqCst) < 3 {
+        tokio::task::yield_now().await;
+    }
+    assert!(trapper.is_alive());
+}

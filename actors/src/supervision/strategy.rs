@@ -91,7 +91,11 @@ impl Backoff {
 
     /// Sets the jitter, a fraction from 0 (none) to 1; values outside are clamped.
     pub fn jitter(mut self, jitter: f64) -> Self {
-        self.jitter = if jitter.is_nan() { 0.0 } else { jitter.clamp(0.0, 1.0) };
+        self.jitter = if jitter.is_nan() {
+            0.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
         self
     }
 
@@ -178,8 +182,8 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_its_cap_and_jitters_within_bounds() {
-        let backoff = Backoff::exponential(Duration::from_millis(10), Duration::from_millis(50))
-            .jitter(0.0);
+        let backoff =
+            Backoff::exponential(Duration::from_millis(10), Duration::from_millis(50)).jitter(0.0);
         let delays: Vec<_> = (1..=5).map(|attempt| backoff.delay(attempt, 0.5)).collect();
         assert_eq!(
             delays,

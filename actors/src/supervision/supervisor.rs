@@ -54,7 +54,7 @@ pub(crate) fn decide(child: &ActorCell, restart: Restart, reason: &ExitReason) -
     let Some(parent) = child.parent() else {
         return Next::End;
     };
-    let (decision, next) = supervise(&parent, child, restart, reason);
+    let (decision, next, give_up) = supervise(&parent, child, restart, reason);
     match &decision {
         Decision::Restarted { attempt, delay } => tracing::warn!(
             actor = %child, %reason, attempt, delay = ?delay, supervisor = %parent, "actor.restart"
@@ -72,30 +72,39 @@ pub(crate) fn decide(child: &ActorCell, restart: Restart, reason: &ExitReason) -
             reason: reason.clone(),
             decision,
         }));
+        // After the notice, so that the supervisor hears why before it fails.
+        if let Some(why) = give_up {
+            parent.fail(format!("restart intensity exceeded: {why}"));
+        }
     }
     next
 }
 
+/// Returns the decision, what the child does next, and, when the supervisor must give up,
+/// why.
 fn supervise(
     parent: &ActorCell,
     child: &ActorCell,
     restart: Restart,
     reason: &ExitReason,
-) -> (Decision, Next) {
+) -> (Decision, Next, Option<String>) {
     let shut_down = child.signals() & SHUTDOWN != 0 || *reason == ExitReason::Shutdown;
     if shut_down {
-        return (Decision::Stopped, Next::End);
+        return (Decision::Stopped, Next::End, None);
     }
     if restart == Restart::Temporary {
-        return (Decision::Stopped, Next::End);
+        return (Decision::Stopped, Next::End, None);
     }
     if *reason == ExitReason::Restart {
-        return (Decision::RestartedWithSibling, Next::Restart(Duration::ZERO));
+        return (
+            Decision::RestartedWithSibling,
+            Next::Restart(Duration::ZERO),
+            None,
+        );
     }
     if !restart.restarts_after(reason) {
-        return (Decision::Stopped, Next::End);
+        return (Decision::Stopped, Next::End, None);
     }
-    let is_root = parent.is_root();
     let outcome = parent.with_relations(|relations| {
         let now = Instant::now();
         let supervision = *relations
@@ -142,15 +151,15 @@ fn supervise(
             for sibling in siblings {
                 sibling.signal(RESTART);
             }
-            (Decision::Restarted { attempt, delay }, Next::Restart(delay))
+            (
+                Decision::Restarted { attempt, delay },
+                Next::Restart(delay),
+                None,
+            )
         }
-        Err(why) => {
-            if !is_root {
-                // The supervisor gives up: it fails, which stops its other children too.
-                parent.fail(format!("restart intensity exceeded: {why}"));
-            }
-            (Decision::Escalated, Next::End)
-        }
+        // The supervisor gives up: it fails, which stops its other children too (the
+        // system's root only stops this child).
+        Err(why) => (Decision::Escalated, Next::End, Some(why)),
     }
 }
 
@@ -187,7 +196,10 @@ pub(crate) async fn stop_children(parent: &ActorCell, killed: bool, stop_timeout
             continue;
         }
         child.signal(SHUTDOWN);
-        if tokio::time::timeout(stop_timeout, child.wait()).await.is_err() {
+        if tokio::time::timeout(stop_timeout, child.wait())
+            .await
+            .is_err()
+        {
             child.signal(KILL);
             // A killed child ends at its next await; one that never awaits is left behind
             // rather than holding up its parent forever.
@@ -196,7 +208,18 @@ pub(crate) async fn stop_children(parent: &ActorCell, killed: bool, stop_timeout
     }
 }
 
-/// Lets a restarted parent adopt children again.
-pub(crate) fn reopen(parent: &ActorCell) {
-    parent.with_existing_relations(|relations| relations.closing = false);
+/// Readies the relations for a new incarnation: it supervises its own children afresh
+/// (no restarts counted against it, adopting again), traps no exits, has no pending
+/// failure, and hears nothing about the children of the incarnation before it. Watches
+/// it set stay (the reference is the same); links are already gone.
+pub(crate) fn reopen(cell: &ActorCell) {
+    cell.with_existing_relations(|relations| {
+        relations.closing = false;
+        relations.restarts.clear();
+        relations.trap_exits = false;
+        relations.failure = None;
+        relations
+            .notices
+            .retain(|notice| !matches!(notice, Notice::ChildExit(_)));
+    });
 }

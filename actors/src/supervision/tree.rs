@@ -89,7 +89,11 @@ impl fmt::Display for SupervisionTree {
 fn draw(f: &mut fmt::Formatter<'_>, nodes: &[TreeNode], indent: &str) -> fmt::Result {
     for (index, node) in nodes.iter().enumerate() {
         let last = index + 1 == nodes.len();
-        let (branch, next) = if last { ("└── ", "    ") } else { ("├── ", "│   ") };
+        let (branch, next) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
         let policy = match node.restart {
             Restart::Permanent => "permanent",
             Restart::Transient => "transient",
