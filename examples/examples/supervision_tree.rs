@@ -11,8 +11,10 @@
 //!   session stops normally and, being transient, is gone.
 //!
 //! The supervisors' `on_child_exit` hooks print each decision. A restarted actor keeps its
-//! id, so the tree looks the same; an actor gone for good leaves it. After about 2 s (or at
-//! Ctrl-C) the system shuts down, children before their parents, and prints its report.
+//! id, so the tree looks the same; an actor gone for good leaves it. After about 2 s the
+//! system shuts down, children before their parents, and prints its report. Press Ctrl-C
+//! to end sooner: `#[playhouse::main]` then shuts the system down just as gracefully and
+//! prints the report itself.
 //!
 //! Run it with `cargo run --example supervision_tree`.
 
@@ -246,28 +248,12 @@ async fn main() {
     println!("The tree every 300 ms for 2 s; press Ctrl-C to end sooner.");
     println!("A restarted actor keeps its id; an actor gone for good leaves the tree.");
     let started = Instant::now();
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let end = tokio::time::sleep(Duration::from_secs(2));
-    tokio::pin!(end);
     let mut frames = tokio::time::interval(Duration::from_millis(300));
-    let mut frame = 0;
-    loop {
-        tokio::select! {
-            biased;
-            result = &mut ctrl_c => {
-                result.expect("listening for Ctrl-C");
-                println!("\nCtrl-C: ending early");
-                break;
-            }
-            () = &mut end => break,
-            _ = frames.tick() => {
-                frame += 1;
-                println!("\n[{:>4} ms]", started.elapsed().as_millis());
-                print!("{}", system.tree());
-                cast.act(frame).await;
-            }
-        }
+    for frame in 1..=7 {
+        frames.tick().await;
+        println!("\n[{:>4} ms]", started.elapsed().as_millis());
+        print!("{}", system.tree());
+        cast.act(frame).await;
     }
 
     println!("\nShutdown");

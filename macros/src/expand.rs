@@ -229,6 +229,25 @@ fn runtime_fn_items(
         .start_paused
         .map(|(paused, span)| quote_spanned!(span=> .start_paused(#paused)));
 
+    // A program ends gracefully on Ctrl-C; a test just runs.
+    let block_on = match which {
+        RuntimeMacro::Main => quote_spanned! {Span::mixed_site()=>
+            let output: ::core::option::Option<#output> =
+                runtime.block_on_or_ctrl_c(async move #body);
+            let report = runtime.shutdown();
+            let output = match output {
+                ::core::option::Option::Some(output) => output,
+                ::core::option::Option::None => {
+                    ::std::eprintln!("playhouse: interrupted; {}", report);
+                    ::std::process::exit(130)
+                }
+            };
+        },
+        RuntimeMacro::Test => quote_spanned! {Span::mixed_site()=>
+            let output: #output = runtime.block_on(async move #body);
+            let report = runtime.shutdown();
+        },
+    };
     // Mixed-site hygiene keeps these locals out of the user's body.
     let run = quote_spanned! {Span::mixed_site()=>
         let runtime = match #krate::Builder::#builder() #worker_threads #start_paused .build() {
@@ -237,8 +256,7 @@ fn runtime_fn_items(
                 ::core::panic!("failed to start the Playhouse runtime: {}", error)
             }
         };
-        let output: #output = runtime.block_on(async move #body);
-        let report = runtime.shutdown();
+        #block_on
         if !report.is_clean() {
             ::std::eprintln!("playhouse: {}", report);
         }

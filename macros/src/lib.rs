@@ -185,6 +185,12 @@ pub fn derive_actor(input: TokenStream) -> TokenStream {
 /// The function must be `async` and take no parameters; it may return a value, such as a
 /// `Result`.
 ///
+/// # Ctrl-C
+///
+/// On Ctrl-C (SIGINT) the body is dropped, the system shuts down gracefully (actors stop
+/// newest first, children before their parents), the report is printed to stderr, and
+/// the process exits with status 130.
+///
 /// # Options
 ///
 /// - `worker_threads = N`: the number of worker threads (one per core by default).
@@ -213,10 +219,17 @@ pub fn derive_actor(input: TokenStream) -> TokenStream {
 ///             ::core::panic!("failed to start the Playhouse runtime: {}", error)
 ///         }
 ///     };
-///     let output: () = runtime.block_on(async move {
+///     let output: ::core::option::Option<()> = runtime.block_on_or_ctrl_c(async move {
 ///         println!("hello from an actor system");
 ///     });
 ///     let report = runtime.shutdown();
+///     let output = match output {
+///         ::core::option::Option::Some(output) => output,
+///         ::core::option::Option::None => {
+///             ::std::eprintln!("playhouse: interrupted; {}", report);
+///             ::std::process::exit(130)
+///         }
+///     };
 ///     if !report.is_clean() {
 ///         ::std::eprintln!("playhouse: {}", report);
 ///     }

@@ -38,6 +38,31 @@ impl Runtime {
         self.tokio.block_on(self.handle.scope(future))
     }
 
+    /// Runs `future` like [`block_on`](Self::block_on), unless Ctrl-C (SIGINT) comes
+    /// first: then the future is dropped and this returns `None`, so the caller can shut
+    /// the system down gracefully. `#[playhouse::main]` does exactly that.
+    ///
+    /// If the signal handler cannot be installed, only the future can end the wait.
+    ///
+    /// # Panics
+    ///
+    /// Panics when called from inside an asynchronous context.
+    #[track_caller]
+    pub fn block_on_or_ctrl_c<F: Future>(&self, future: F) -> Option<F::Output> {
+        self.block_on(async {
+            let interrupted = async {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                biased;
+                () = interrupted => None,
+                output = future => Some(output),
+            }
+        })
+    }
+
     /// Shuts the system down within its default timeout, then stops the worker threads.
     ///
     /// Returns what stopped cleanly and what was cut off.
