@@ -110,11 +110,17 @@ mod exit;
 mod future_slot;
 mod mailbox;
 mod message;
+pub mod pool;
+mod registry;
 mod run;
 mod spawn;
+mod stream;
 pub mod supervision;
+mod timer;
+pub mod topic;
 mod system;
 mod trace;
+pub mod work_queue;
 
 pub use actor::Actor;
 pub use actor_ref::{ActorRef, AnyActorRef, Recipient, WeakActorRef};
