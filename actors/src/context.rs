@@ -147,6 +147,54 @@ impl<A: Actor> Context<A> {
             .with_relations(|relations| relations.trap_exits = trap);
     }
 
+    /// Runs a blocking or CPU-heavy closure on the runtime's blocking pool and waits for it,
+    /// without holding up the worker thread that other actors share.
+    ///
+    /// The actor itself still handles one message at a time: it waits here, its mailbox
+    /// fills. If the closure panics, the panic continues in this handler, so it is the
+    /// handler's failure: the actor's supervisor decides what follows, and an asker gets
+    /// [`AskError::Panicked`](crate::AskError::Panicked).
+    ///
+    /// # Panics
+    ///
+    /// Resumes the closure's panic; panics if the runtime shuts down before the closure
+    /// ran (the actor is being stopped then anyway).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::prelude::*;
+    ///
+    /// #[derive(Actor)]
+    /// struct Hasher;
+    ///
+    /// #[messages]
+    /// impl Hasher {
+    ///     #[message]
+    ///     async fn checksum(&self, data: Vec<u8>, ctx: &mut Context<Self>) -> u64 {
+    ///         ctx.run_blocking(move || data.iter().map(|&byte| u64::from(byte)).sum())
+    ///             .await
+    ///     }
+    /// }
+    ///
+    /// # #[playhouse::main]
+    /// # async fn main() {
+    /// let hasher = Hasher::spawn(Hasher);
+    /// assert_eq!(hasher.ask(Checksum { data: vec![1, 2, 3] }).await.unwrap(), 6);
+    /// # }
+    /// ```
+    pub async fn run_blocking<F, R>(&self, work: F) -> R
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        match self.system.handle().tokio().spawn_blocking(work).await {
+            Ok(value) => value,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => panic!("the runtime shut down before the blocking work ran"),
+        }
+    }
+
     /// Fails the actor once the current handler returns: a handler error the actor
     /// declares fatal. It ends with [`ExitReason::Failed`](crate::ExitReason::Failed)
     /// carrying `error`'s text, and its supervisor decides whether it restarts.

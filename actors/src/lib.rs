@@ -129,6 +129,7 @@ pub use context::Context;
 pub use dead_letters::{DeadLetter, DeadLetterStream, DEAD_LETTER_STREAM_CAPACITY};
 pub use error::{AskError, SendError, TrySendError};
 pub use exit::{ExitReason, PanicReport};
+pub use registry::{LookupError, RegisterError};
 pub use mailbox::{Mailbox, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
 pub use message::{Handler, Message};
 pub use spawn::ActorBuilder;

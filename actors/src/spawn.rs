@@ -33,6 +33,7 @@ use crate::trace;
 /// ```
 pub struct ActorBuilder<A: Actor> {
     mailbox: Option<Mailbox>,
+    dedicated_thread: bool,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -46,6 +47,7 @@ impl<A: Actor> fmt::Debug for ActorBuilder<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActorBuilder")
             .field("mailbox", &self.mailbox)
+            .field("dedicated_thread", &self.dedicated_thread)
             .finish()
     }
 }
@@ -55,6 +57,7 @@ impl<A: Actor> ActorBuilder<A> {
     pub fn new() -> Self {
         Self {
             mailbox: None,
+            dedicated_thread: false,
             _actor: PhantomData,
         }
     }
@@ -62,6 +65,44 @@ impl<A: Actor> ActorBuilder<A> {
     /// Chooses the mailbox instead of [`Actor::mailbox`].
     pub fn mailbox(mut self, mailbox: Mailbox) -> Self {
         self.mailbox = Some(mailbox);
+        self
+    }
+
+    /// Runs the actor on an OS thread of its own instead of the shared workers.
+    ///
+    /// The actor keeps the same API and supervision; only where it runs changes. Use it
+    /// for an actor that wraps a blocking API (it may block its own thread freely) or
+    /// whose work must stay on one thread for its whole life (thread-local state, C
+    /// libraries that require it). The thread is named after the actor (`Name#id`) and
+    /// ends with it. If the thread cannot be started, the actor ends at once as
+    /// [`ExitReason::Killed`] and an error is logged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::prelude::*;
+    ///
+    /// #[derive(Actor)]
+    /// struct Legacy;
+    ///
+    /// #[messages]
+    /// impl Legacy {
+    ///     /// Calls a blocking API; only this actor's thread waits.
+    ///     #[message]
+    ///     fn query(&self) -> String {
+    ///         std::thread::sleep(std::time::Duration::from_millis(5));
+    ///         std::thread::current().name().unwrap_or_default().to_owned()
+    ///     }
+    /// }
+    ///
+    /// # #[playhouse::main]
+    /// # async fn main() {
+    /// let legacy = Legacy::builder().dedicated_thread().spawn(Legacy);
+    /// assert_eq!(legacy.ask(Query).await.unwrap(), legacy.to_string());
+    /// # }
+    /// ```
+    pub fn dedicated_thread(mut self) -> Self {
+        self.dedicated_thread = true;
         self
     }
 
@@ -145,7 +186,7 @@ impl<A: Actor> ActorBuilder<A> {
             sender,
             cell: Arc::clone(&cell),
         };
-        system.register(&cell);
+        system.track(&cell);
         if !supervision::adopt(parent, &cell, restart) {
             // The parent (or the system) is shutting down: stop as soon as started.
             cell.signal(SHUTDOWN);
@@ -156,9 +197,16 @@ impl<A: Actor> ActorBuilder<A> {
             system: system.clone(),
         };
         let span = trace::actor_span(&guard.cell);
-        system
-            .handle()
-            .spawn_in_span(span, lifetime(guard, ctx, receiver, restart, args));
+        let name = guard.cell.to_string();
+        let life = lifetime(guard, ctx, receiver, restart, args);
+        if self.dedicated_thread {
+            if let Err(error) = system.handle().spawn_dedicated(name, span, life) {
+                // The future was dropped: its exit guard has ended the actor as killed.
+                tracing::error!(actor = %actor, %error, "actor.thread_failed");
+            }
+        } else {
+            system.handle().spawn_in_span(span, life);
+        }
         actor
     }
 }
@@ -258,8 +306,9 @@ impl ExitGuard {
     fn finish(&self, reason: ExitReason) {
         supervision::release(&self.cell);
         supervision::ended_for_good(&self.cell, &reason);
+        self.system.registry().release(&self.cell);
         self.system.record_end(&self.cell, &reason);
-        self.system.unregister(&self.cell);
+        self.system.untrack(&self.cell);
         self.cell.finish(reason);
     }
 }

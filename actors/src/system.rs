@@ -13,6 +13,7 @@ use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::actor_ref::Recipient;
 use crate::cell::{ActorCell, ActorId, KILL, SHUTDOWN};
+use crate::registry::Registry;
 use crate::dead_letters::{DeadLetter, DeadLetterOffice, DeadLetterStream};
 use crate::exit::ExitReason;
 use crate::spawn::ActorBuilder;
@@ -90,6 +91,7 @@ struct SystemState {
     root: Arc<ActorCell>,
     live: DashMap<ActorId, Arc<ActorCell>>,
     dead_letters: DeadLetterOffice,
+    registry: Registry,
     shutdown_hook: AtomicBool,
     /// While shutting down: each actor's end, in the order they ended.
     ended_in_shutdown: Mutex<Vec<(String, ExitReason)>>,
@@ -187,6 +189,7 @@ impl System {
                 root,
                 live: DashMap::new(),
                 dead_letters: DeadLetterOffice::default(),
+                registry: Registry::default(),
                 shutdown_hook: AtomicBool::new(false),
                 ended_in_shutdown: Mutex::new(Vec::new()),
             }))
@@ -276,6 +279,10 @@ impl System {
         self.state.config.stop_timeout
     }
 
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.state.registry
+    }
+
     pub(crate) fn root(&self) -> Arc<ActorCell> {
         Arc::clone(&self.state.root)
     }
@@ -314,11 +321,11 @@ impl System {
         self.handle.shutdown_timeout(timeout)
     }
 
-    pub(crate) fn register(&self, cell: &Arc<ActorCell>) {
+    pub(crate) fn track(&self, cell: &Arc<ActorCell>) {
         self.state.live.insert(cell.id(), Arc::clone(cell));
     }
 
-    pub(crate) fn unregister(&self, cell: &ActorCell) {
+    pub(crate) fn untrack(&self, cell: &ActorCell) {
         self.state.live.remove(&cell.id());
     }
 

@@ -70,3 +70,55 @@ impl Handle {
         }
     }
 }
+
+impl Handle {
+    /// Runs `future` on an OS thread of its own, named `name`, with a single-thread tokio
+    /// runtime that lives as long as the future.
+    ///
+    /// For work that must stay on one thread (thread-local state, libraries that require
+    /// it) or that blocks often: it can block its own thread without stalling the shared
+    /// workers. The future sees this system as [current](Handle::current), and the thread
+    /// ends when the future does.
+    ///
+    /// # Errors
+    ///
+    /// Returns the operating system's error if the thread or its runtime could not be
+    /// started; the future is then dropped without running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handle = playhouse_runtime::Builder::new().attach().unwrap();
+    /// let (done, finished) = tokio::sync::oneshot::channel();
+    /// handle
+    ///     .spawn_dedicated("my-thread", tracing::Span::none(), async move {
+    ///         let name = std::thread::current().name().map(str::to_owned);
+    ///         done.send(name).unwrap();
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(finished.await.unwrap().as_deref(), Some("my-thread"));
+    /// # }
+    /// ```
+    pub fn spawn_dedicated<F>(
+        &self,
+        name: impl Into<String>,
+        span: tracing::Span,
+        future: F,
+    ) -> std::io::Result<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        use tracing::Instrument;
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = self.clone();
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || runtime.block_on(handle.scope(future).instrument(span)))?;
+        Ok(())
+    }
+}

@@ -48,6 +48,8 @@ pub(crate) struct Relations {
     pub(crate) failure: Option<Arc<str>>,
     /// Set once the actor has ended for good, with why (for late watchers and links).
     pub(crate) ended: Option<ExitReason>,
+    /// Names this actor holds in its system's registry, freed when it ends.
+    pub(crate) names: Vec<Arc<str>>,
 }
 
 /// What happened to a child, as its supervisor's [`on_child_exit`](crate::Actor::on_child_exit)
