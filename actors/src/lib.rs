@@ -116,9 +116,9 @@ mod run;
 mod spawn;
 mod stream;
 pub mod supervision;
+mod system;
 mod timer;
 pub mod topic;
-mod system;
 mod trace;
 pub mod work_queue;
 
@@ -129,9 +129,9 @@ pub use context::Context;
 pub use dead_letters::{DeadLetter, DeadLetterStream, DEAD_LETTER_STREAM_CAPACITY};
 pub use error::{AskError, SendError, TrySendError};
 pub use exit::{ExitReason, PanicReport};
-pub use registry::{LookupError, RegisterError};
 pub use mailbox::{Mailbox, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
 pub use message::{Handler, Message};
+pub use registry::{LookupError, RegisterError};
 pub use spawn::ActorBuilder;
 pub use system::{System, SystemConfig, DEFAULT_ASK_TIMEOUT, DEFAULT_STOP_TIMEOUT};
 

@@ -13,9 +13,9 @@ use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::actor_ref::Recipient;
 use crate::cell::{ActorCell, ActorId, KILL, SHUTDOWN};
-use crate::registry::Registry;
 use crate::dead_letters::{DeadLetter, DeadLetterOffice, DeadLetterStream};
 use crate::exit::ExitReason;
+use crate::registry::Registry;
 use crate::spawn::ActorBuilder;
 use crate::supervision::{Restart, Strategy, Supervision, SupervisionTree};
 
