@@ -48,6 +48,9 @@ pub(crate) struct Relations {
     pub(crate) failure: Option<Arc<str>>,
     /// Set once the actor has ended for good, with why (for late watchers and links).
     pub(crate) ended: Option<ExitReason>,
+    /// The current incarnation's timers and attached streams, which end with it (set by
+    /// the first one, taken by `timer::end_incarnation`).
+    pub(crate) incarnation: Option<Arc<crate::timer::Incarnation>>,
 }
 
 /// What happened to a child, as its supervisor's [`on_child_exit`](crate::Actor::on_child_exit)
