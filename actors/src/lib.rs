@@ -116,9 +116,9 @@ mod run;
 mod spawn;
 mod stream;
 pub mod supervision;
+mod system;
 mod timer;
 pub mod topic;
-mod system;
 mod trace;
 pub mod work_queue;
 
@@ -132,6 +132,7 @@ pub use exit::{ExitReason, PanicReport};
 pub use mailbox::{Mailbox, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
 pub use message::{Handler, Message};
 pub use spawn::ActorBuilder;
+pub use stream::StreamHandle;
 pub use system::{System, SystemConfig, DEFAULT_ASK_TIMEOUT, DEFAULT_STOP_TIMEOUT};
 pub use timer::TimerHandle;
 
