@@ -133,7 +133,9 @@ pub use mailbox::{Mailbox, DEFAULT_MAILBOX_CAPACITY, MAX_MAILBOX_CAPACITY};
 pub use message::{Handler, Message};
 pub use registry::{LookupError, RegisterError};
 pub use spawn::ActorBuilder;
+pub use stream::StreamHandle;
 pub use system::{System, SystemConfig, DEFAULT_ASK_TIMEOUT, DEFAULT_STOP_TIMEOUT};
+pub use timer::TimerHandle;
 
 pub use playhouse_macros::{main, message, messages, test, Actor};
 pub use playhouse_runtime::{BuildError, Builder, Runtime, ShutdownReport};

@@ -13,6 +13,7 @@ use crate::mailbox::{self, Mailbox, MailboxReceiver};
 use crate::run::{self, drop_catching};
 use crate::supervision::{self, Next, Restart};
 use crate::system::System;
+use crate::timer;
 use crate::trace;
 
 /// Spawns an actor with settings other than its type's defaults.
@@ -225,6 +226,7 @@ async fn lifetime<A: Actor>(
             break ExitReason::Shutdown;
         };
         let reason = run::run(incarnation_args, &mut ctx, &mut mailbox).await;
+        timer::end_incarnation(&cell);
         let seen = cell.signals() & (STOP | KILL | RESTART | FAIL);
         supervision::incarnation_ended(&cell, &reason);
         match supervision::decide(&cell, restart, &reason) {

@@ -50,6 +50,9 @@ pub(crate) struct Relations {
     pub(crate) ended: Option<ExitReason>,
     /// Names this actor holds in its system's registry, freed when it ends.
     pub(crate) names: Vec<Arc<str>>,
+    /// The current incarnation's timers and attached streams, which end with it (set by
+    /// the first one, taken by `timer::end_incarnation`).
+    pub(crate) incarnation: Option<Arc<crate::timer::Incarnation>>,
 }
 
 /// What happened to a child, as its supervisor's [`on_child_exit`](crate::Actor::on_child_exit)
