@@ -109,6 +109,8 @@ impl<A: Actor> ActorRef<A> {
             return Err(SendError(message));
         }
         match self.sender.reserve(self.cell.queued()).await {
+            // The actor may have started stopping while this waited for room.
+            Ok(_) if self.cell.refusing() => Err(SendError(message)),
             Ok(permit) => send_tell(permit, message).map_err(SendError),
             Err(()) => Err(SendError(message)),
         }
@@ -183,6 +185,7 @@ impl<A: Actor> ActorRef<A> {
         )
         .await
         {
+            Ok(Ok(_)) if self.cell.refusing() => return Err(AskError::Stopped(message)),
             Ok(Ok(permit)) => permit,
             Ok(Err(())) => return Err(AskError::Stopped(message)),
             Err(_elapsed) => return Err(AskError::Full(message)),

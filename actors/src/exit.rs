@@ -22,7 +22,8 @@ pub enum ExitReason {
     /// hooks; the actor itself goes on, restarted.
     Restart,
     /// Failed on purpose: [`Context::fail`](crate::Context::fail) with the error's text, a
-    /// linked actor's failure, or too many restarts of its children.
+    /// linked actor's failure, too many restarts of its children, or a panic in an attached
+    /// stream or an interval timer's message factory.
     Failed(Arc<str>),
     /// A handler or a lifecycle hook panicked.
     Panicked(PanicReport),
