@@ -96,7 +96,9 @@
 //! messages routed to different workers are in no particular order (use a key when order
 //! matters). Delivery is the workers' own: a message accepted by a worker's mailbox is
 //! handled, or becomes a dead letter. A send fails, giving the message back, only when no
-//! worker takes messages: the pool has stopped.
+//! worker it may go to takes messages: the pool has stopped or is restarting after too
+//! many failures, or (rarely) every such worker was stopped or killed through its own
+//! reference and has not restarted yet.
 //!
 //! [`stop`](Pool::stop) refuses new messages at once, then stops the workers, newest first,
 //! each handling what it has queued, and then the supervisor. Like an actor, a pool runs
@@ -396,7 +398,8 @@ impl<A: Actor> fmt::Debug for Pool<A> {
 ///
 /// Made by [`Pool::with_key`]. The key's worker is found by jump consistent hashing over
 /// the pool's current workers. Sends wait for room in that worker only (never another:
-/// that would break the key's order), and fail only when the pool has stopped.
+/// that would break the key's order), and fail when the pool has stopped, or while that
+/// worker, stopped or killed through its own reference, waits for its restart.
 pub struct KeyedPool<'a, A: Actor> {
     pool: &'a Pool<A>,
     key: u64,
