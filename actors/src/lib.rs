@@ -156,6 +156,11 @@ pub mod prelude {
     };
 }
 
+/// From threads, pools and queues to actors: each familiar concurrency tool in its
+/// Playhouse form (also `docs/guide.md` in the repository).
+#[doc = include_str!("../../docs/guide.md")]
+pub mod guide {}
+
 /// The README's examples, compiled and run as doc tests so that the front door stays true.
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
