@@ -10,8 +10,9 @@ use crate::cell::{ActorCell, ActorId};
 use crate::error::TrySendError;
 use crate::message::Message;
 
-/// A message that a mailbox accepted but no handler ever got: its actor was killed, failed
-/// for good, or never started.
+/// A message that never reached a handler and that no sender was told about: its actor
+/// was killed, failed for good, or never started after its mailbox accepted it, or it was
+/// a [topic](crate::topic) message that a subscriber with a full mailbox missed.
 ///
 /// (A message *refused* at send time is not a dead letter: it comes back to the sender
 /// inside the error.)

@@ -78,6 +78,20 @@
 //! is exceeded. Actors can [watch](Context::watch) and [link](Context::link) each other.
 //! See the [`supervision`] module.
 //!
+//! # The concurrency toolbox
+//!
+//! The familiar tools, each as actors (the [`guide`] maps them one by one):
+//!
+//! - **threads**: [`ActorBuilder::dedicated_thread`] runs an actor on an OS thread of its
+//!   own; [`Context::run_blocking`] sends blocking work to the blocking pool;
+//! - **thread pools**: [`pool::Pool`], N supervised workers behind one handle, routed
+//!   round-robin, least-loaded, at random, by key or to all;
+//! - **queues**: every mailbox, and [`work_queue::WorkQueue`] for many consumers sharing one;
+//! - **pub/sub**: [`topic::Topic`];
+//! - **timers and streams**: [`Context::send_after`], [`Context::send_interval`],
+//!   [`Context::attach_stream`];
+//! - **names**: [`System::register`] and [`System::lookup`].
+//!
 //! # Lifetime of an actor
 //!
 //! An actor runs until it is stopped, killed, fails for good, its supervisor stops, or its

@@ -297,8 +297,9 @@ impl System {
         self.state.live.len()
     }
 
-    /// Returns how many messages were accepted by a mailbox but never handled, because
-    /// their actor was killed, failed, or never started.
+    /// Returns how many messages never reached a handler without their sender being told:
+    /// accepted by a mailbox whose actor was killed, failed for good or never started, or
+    /// missed by a topic subscriber whose mailbox was full. See [`DeadLetter`].
     pub fn dead_letters(&self) -> u64 {
         self.state.dead_letters.count()
     }

@@ -205,6 +205,12 @@ impl<A: Handler<M>, M: Message> From<ActorRef<A>> for Recipient<M> {
     }
 }
 
+impl<A: Handler<M>, M: Message> From<&ActorRef<A>> for Recipient<M> {
+    fn from(actor: &ActorRef<A>) -> Self {
+        Recipient::new(actor.clone())
+    }
+}
+
 impl<M: Message> PartialEq for Recipient<M> {
     fn eq(&self, other: &Self) -> bool {
         self.id() == other.id()
