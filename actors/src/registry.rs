@@ -108,7 +108,9 @@ impl Registry {
             if relations.ended.is_some() {
                 return false;
             }
-            relations.names.push(Arc::clone(&name));
+            if !relations.names.contains(&name) {
+                relations.names.push(Arc::clone(&name));
+            }
             true
         });
         if !alive {
@@ -127,6 +129,9 @@ impl Registry {
                 occupied.insert(registration);
                 None
             }
+            // Registering again under a name it holds (a restarted actor's `on_start`
+            // does this) changes nothing.
+            Entry::Occupied(occupied) if occupied.get().cell.id() == cell.id() => None,
             Entry::Occupied(occupied) => Some(occupied.get().cell.id()),
             Entry::Vacant(vacant) => {
                 vacant.insert(registration);
@@ -134,9 +139,7 @@ impl Registry {
             }
         };
         if let Some(holder) = taken {
-            if holder != cell.id() {
-                forget_name(&cell, &name);
-            }
+            forget_name(&cell, &name);
             return Err(RegisterError::Taken {
                 name: name.to_string(),
                 holder,
@@ -215,8 +218,9 @@ impl System {
     ///
     /// # Errors
     ///
-    /// [`RegisterError::Taken`] if another live actor holds the name (registering the same
-    /// actor twice under one name is also `Taken`, naming itself);
+    /// [`RegisterError::Taken`] if another live actor holds the name (registering an actor
+    /// again under a name it already holds succeeds and changes nothing, so a restarted
+    /// actor may register itself again in `on_start`);
     /// [`RegisterError::Stopped`] if the actor has ended.
     ///
     /// # Examples

@@ -300,7 +300,7 @@ where
 {
     let _finish = FinishOnDrop(&control);
     if control
-        .sleep_until(&target.cell, Instant::now() + delay)
+        .sleep_until(&target.cell, playhouse_runtime::deadline_after(delay))
         .await
     {
         control.deliver(&target, message, true).await;
@@ -321,7 +321,7 @@ async fn interval<B, M, F>(
     let _finish = FinishOnDrop(&control);
     // One permit: held by the tick waiting in the mailbox, released when the actor takes it.
     let one_tick = Arc::new(Semaphore::new(1));
-    let mut due = Instant::now() + period;
+    let mut due = playhouse_runtime::deadline_after(period);
     loop {
         if !control.sleep_until(&target.cell, due).await {
             return;
@@ -363,9 +363,10 @@ async fn interval<B, M, F>(
             _ => return,
         }
         due = if late {
-            Instant::now() + period
+            playhouse_runtime::deadline_after(period)
         } else {
-            due + period
+            due.checked_add(period)
+                .unwrap_or_else(|| playhouse_runtime::deadline_after(period))
         };
     }
 }

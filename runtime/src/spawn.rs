@@ -82,8 +82,9 @@ impl Handle {
     ///
     /// # Errors
     ///
-    /// Returns the operating system's error if the thread or its runtime could not be
-    /// started; the future is then dropped without running.
+    /// Returns an error if the name contains a NUL byte or the operating system refused to
+    /// start the thread; the future is then dropped without running. If the thread starts
+    /// but its runtime cannot, the error is logged and the future dropped on that thread.
     ///
     /// # Examples
     ///
@@ -112,13 +113,28 @@ impl Handle {
     {
         use tracing::Instrument;
 
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let name = name.into();
+        if name.contains('\0') {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a thread name cannot contain a NUL byte",
+            ));
+        }
         let handle = self.clone();
-        std::thread::Builder::new()
-            .name(name.into())
-            .spawn(move || runtime.block_on(handle.scope(future).instrument(span)))?;
+        // The runtime is built on the new thread: if anything fails, it is dropped there,
+        // never on the caller's (possibly asynchronous) thread.
+        std::thread::Builder::new().name(name).spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(handle.scope(future).instrument(span)),
+                Err(error) => {
+                    tracing::error!(%error, "runtime.dedicated_thread_failed");
+                    drop(future);
+                }
+            }
+        })?;
         Ok(())
     }
 }

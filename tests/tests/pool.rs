@@ -626,6 +626,21 @@ async fn a_pool_spawned_by_an_actor_stops_with_it() {
     assert!(workers.iter().all(|worker| !worker.is_alive()));
 }
 
+#[playhouse::test]
+async fn a_killed_pool_lets_go_of_its_workers() {
+    let (starts, _started) = mpsc::unbounded_channel();
+    let owner = Owner::spawn(Starts(starts));
+    let pool = owner.ask(GetPool).await.unwrap();
+    assert_eq!(pool.size(), 2);
+    // Killing the owner kills the pool's supervisor: no `on_stop`, yet the list empties.
+    owner.kill();
+    assert_eq!(owner.wait().await, ExitReason::Killed);
+    pool.wait().await;
+    assert_eq!(pool.size(), 0);
+    assert!(pool.workers().is_empty());
+    assert!(pool.tell(Work).await.is_err());
+}
+
 #[test]
 fn pool_types_are_send_and_sync_and_errors_are_std_errors() {
     fn send_sync<T: Send + Sync>() {}

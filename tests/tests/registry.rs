@@ -151,3 +151,42 @@ fn names_belong_to_one_system() {
     first.shutdown();
     second.shutdown();
 }
+
+/// Registers itself in `on_start` and crashes on request; restarted by the system.
+#[derive(Clone)]
+struct Phoenix;
+
+impl Actor for Phoenix {
+    type Args = Phoenix;
+    type Error = RegisterError;
+
+    async fn on_start(phoenix: Phoenix, ctx: &mut Context<Self>) -> Result<Self, RegisterError> {
+        ctx.register("phoenix")?;
+        Ok(phoenix)
+    }
+}
+
+#[messages]
+impl Phoenix {
+    #[message]
+    fn burn(&self) {
+        panic!("burn");
+    }
+
+    #[message]
+    fn rise(&self) -> bool {
+        true
+    }
+}
+
+#[playhouse::test]
+async fn a_restarted_actor_registers_its_own_name_again() {
+    let system = System::current();
+    let phoenix = system.supervise::<Phoenix>(playhouse::supervision::Restart::Permanent, Phoenix);
+    assert!(phoenix.ask(Burn).await.is_err());
+    assert!(
+        phoenix.ask(Rise).await.unwrap(),
+        "restarted, not failed to start"
+    );
+    assert_eq!(system.lookup::<Phoenix>("phoenix").unwrap(), phoenix);
+}

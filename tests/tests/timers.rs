@@ -445,3 +445,29 @@ async fn timers_end_with_the_incarnation_and_a_restart_does_not_double_them() {
     beating.wait().await;
     assert!(second.is_finished());
 }
+
+#[playhouse::test(start_paused = true)]
+async fn a_timer_of_any_length_is_no_panic_and_can_be_cancelled() {
+    let (probe, mut pings) = probe();
+    let timer = probe
+        .ask(After {
+            delay: Duration::MAX,
+            n: 1,
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(3600 * SECOND).await;
+    assert!(!timer.is_finished(), "still waiting, not crashed");
+    timer.cancel();
+    assert!(timer.is_finished());
+    assert!(pings.try_recv().is_err());
+    let interval = probe
+        .ask(Every {
+            period: Duration::MAX,
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(3600 * SECOND).await;
+    assert!(!interval.is_finished());
+    interval.cancel();
+}

@@ -121,6 +121,14 @@ where
     }
 }
 
+impl<A: Actor> Drop for PoolSupervisor<A> {
+    /// Also when the supervisor is killed (then `on_stop` does not run): the handle must
+    /// not keep routing to, and holding, the workers of an incarnation that is gone.
+    fn drop(&mut self) {
+        self.shared.publish(&[]);
+    }
+}
+
 /// Grows or shrinks the pool to the given number of workers (at least one).
 pub(super) struct Resize(pub(super) usize);
 
