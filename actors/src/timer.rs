@@ -568,6 +568,13 @@ impl Control {
         M: Message,
     {
         let Some((permit, _)) = self.reserve(target).await else {
+            // A message in hand that the target refuses is a dead letter (one the timer or
+            // stream was merely stopped before sending is not).
+            if target.cell.refusing() || !target.cell.is_alive() {
+                if let Some(system) = crate::System::try_current() {
+                    system.dead_letter(&target.cell, std::any::type_name::<M>());
+                }
+            }
             return false;
         };
         matches!(
