@@ -198,9 +198,9 @@ impl<A: Actor> ActorBuilder<A> {
             system: system.clone(),
         };
         let span = trace::actor_span(&guard.cell);
-        let name = guard.cell.to_string();
+        let dedicated = self.dedicated_thread.then(|| guard.cell.to_string());
         let life = lifetime(guard, ctx, receiver, restart, args);
-        if self.dedicated_thread {
+        if let Some(name) = dedicated {
             if let Err(error) = system.handle().spawn_dedicated(name, span, life) {
                 // The future was dropped: its exit guard has ended the actor as killed.
                 tracing::error!(actor = %actor, %error, "actor.thread_failed");
