@@ -149,10 +149,11 @@ impl Builder {
         Ok(())
     }
 
-    fn config(self) -> (Config, Extensions) {
+    fn config(self, owns_threads: bool) -> (Config, Extensions) {
         let config = Config {
             message_budget: self.message_budget,
             shutdown_timeout: self.shutdown_timeout,
+            owns_threads,
         };
         (config, self.extensions)
     }
@@ -170,7 +171,10 @@ impl Builder {
         let worker_threads = self.worker_threads;
         let thread_name = self.thread_name.clone();
         let start_paused = self.start_paused;
-        let (config, extensions) = self.config();
+        // Worker threads carry the system in a thread-local from their start, and
+        // `Runtime::block_on` sets it on its thread (where a current-thread runtime runs
+        // every task).
+        let (config, extensions) = self.config(true);
 
         // Worker threads learn their system when they start, so that `Handle::current`
         // works on them; the handle exists only once tokio has built the runtime.
@@ -225,7 +229,7 @@ impl Builder {
         self.validate()?;
         let tokio_handle = tokio::runtime::Handle::try_current()
             .map_err(|_| BuildError::invalid("attach must be called inside a tokio runtime"))?;
-        let (config, extensions) = self.config();
+        let (config, extensions) = self.config(false);
         Ok(Handle::new(tokio_handle, config, extensions))
     }
 }

@@ -15,6 +15,9 @@ use crate::shutdown::{Shutdown, ShutdownFuture};
 pub(crate) struct Config {
     pub(crate) message_budget: u32,
     pub(crate) shutdown_timeout: Duration,
+    /// The system owns its worker threads, which all know it (thread-locals set when they
+    /// start), so its tasks need no task-local to find it.
+    pub(crate) owns_threads: bool,
 }
 
 #[derive(Debug)]
@@ -44,6 +47,25 @@ thread_local! {
 
 pub(crate) fn set_thread_current(slot: Option<Arc<OnceLock<Handle>>>) {
     THREAD_CURRENT.with(|current| *current.borrow_mut() = slot);
+}
+
+/// Makes `handle` the current system of this thread until dropped, then restores the
+/// previous one.
+pub(crate) struct ThreadGuard {
+    previous: Option<Arc<OnceLock<Handle>>>,
+}
+
+pub(crate) fn enter_thread(handle: &Handle) -> ThreadGuard {
+    let slot = Arc::new(OnceLock::from(handle.clone()));
+    let previous = THREAD_CURRENT.with(|current| current.borrow_mut().replace(slot));
+    ThreadGuard { previous }
+}
+
+impl Drop for ThreadGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        THREAD_CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
 }
 
 impl Handle {
@@ -147,7 +169,12 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.tokio.spawn(self.scope(future).instrument(span))
+        if self.inner.config.owns_threads {
+            // Every thread of this runtime already finds the system: skip the task-local.
+            self.inner.tokio.spawn(future.instrument(span))
+        } else {
+            self.inner.tokio.spawn(self.scope(future).instrument(span))
+        }
     }
 
     /// Registers work to run when the system shuts down.

@@ -35,6 +35,9 @@ impl Runtime {
     /// Panics when called from inside an asynchronous context, as tokio's `block_on` does.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        // A current-thread runtime runs every task on this thread: they find the system
+        // through this thread-local.
+        let _thread = crate::handle::enter_thread(&self.handle);
         self.tokio.block_on(self.handle.scope(future))
     }
 

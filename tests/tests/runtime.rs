@@ -149,3 +149,56 @@ fn blocking_work_runs_on_the_blocking_pool_and_reports_panics() {
     });
     runtime.shutdown();
 }
+
+/// Answers whether it finds its own system as the current one, and spawns a task that checks
+/// the same from there.
+struct FindsItsSystem;
+
+impl Actor for FindsItsSystem {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn on_start((): (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(FindsItsSystem)
+    }
+}
+
+struct WhereAmI;
+impl Message for WhereAmI {
+    type Reply = (bool, bool);
+}
+impl Handler<WhereAmI> for FindsItsSystem {
+    async fn handle(&mut self, _: WhereAmI, ctx: &mut Context<Self>) -> (bool, bool) {
+        let mine = ctx.system().handle().clone();
+        let here = playhouse::runtime::Handle::try_current().is_some_and(|h| h.same_system(&mine));
+        let in_task = tokio::spawn(async move {
+            playhouse::runtime::Handle::try_current().is_some_and(|h| h.same_system(&mine))
+        })
+        .await
+        .unwrap();
+        (here, in_task)
+    }
+}
+
+#[test]
+fn actors_and_their_tasks_find_their_system_on_every_kind_of_runtime() {
+    for runtime in [
+        Builder::new().worker_threads(2).build().unwrap(),
+        Builder::new_current_thread().build().unwrap(),
+    ] {
+        let found = runtime.block_on(async {
+            let actor = FindsItsSystem::spawn(());
+            actor.ask(WhereAmI).await.unwrap()
+        });
+        assert_eq!(found, (true, true));
+        runtime.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actors_find_their_system_when_attached() {
+    let system = System::attach().unwrap();
+    let actor = system.spawn::<FindsItsSystem>(());
+    assert!(actor.ask(WhereAmI).await.unwrap().0);
+    system.shutdown().await;
+}
