@@ -191,11 +191,16 @@ impl<M> Shared<M> {
             !std::mem::replace(&mut state.closed, true)
         };
         if was_open {
-            self.room.close();
-            self.items.notify_waiters();
-            self.changed.notify_waiters();
+            self.announce_close();
         }
         was_open
+    }
+
+    /// Wakes everyone who waits on an open queue, once it has closed.
+    fn announce_close(&self) {
+        self.room.close();
+        self.items.notify_waiters();
+        self.changed.notify_waiters();
     }
 
     pub(super) fn is_closed(&self) -> bool {
@@ -229,13 +234,16 @@ impl<M> Shared<M> {
 
     /// Removes a consumer whose pump ended; the last one to leave closes the queue.
     pub(super) fn leave(&self, consumer: ActorId) {
-        let last = {
+        // Deciding "last" and closing in one critical section, so that a consumer joining
+        // meanwhile either keeps the queue open or finds it already closed.
+        let closed_now = {
             let mut state = self.lock();
             state.consumers.retain(|attached| *attached != consumer);
-            state.consumers.is_empty()
+            state.consumers.is_empty() && !std::mem::replace(&mut state.closed, true)
         };
-        if last && self.close() {
+        if closed_now {
             tracing::debug!("work_queue.closed_without_consumers");
+            self.announce_close();
         }
         self.changed.notify_waiters();
     }
