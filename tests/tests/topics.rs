@@ -383,6 +383,20 @@ async fn named_topics_are_shared_within_a_system() {
     assert_eq!(same.to_string(), "Topic<Tick>(\"ticks\")");
 }
 
+#[playhouse::test]
+async fn a_removed_named_topic_is_made_afresh_on_next_use() {
+    let system = System::current();
+    let listener = Listener::spawn(Listener::default());
+    let old = system.topic::<Tick>("session-1");
+    old.subscribe(listener.clone()).unwrap();
+    assert!(system.remove_topic::<Tick>("session-1"));
+    assert!(!system.remove_topic::<Tick>("session-1"));
+    assert!(!system.remove_topic::<Other>("never-made"));
+    // The old handle still works; the name now gives a new, empty topic.
+    assert_eq!(old.publish(Tick(1)).delivered, 1);
+    assert_eq!(system.topic::<Tick>("session-1").subscriber_count(), 0);
+}
+
 #[test]
 fn named_topics_are_not_shared_between_systems() {
     let build = || {

@@ -24,7 +24,8 @@ impl System {
     /// so parts of a program can meet on a topic without passing it around. A topic is
     /// named by its message type *and* its name: `topic::<Price>("market")` and
     /// `topic::<Trade>("market")` are two topics. Each system has its own named topics
-    /// (no globals), and they live as long as the system.
+    /// (no globals), and they live as long as the system unless
+    /// [removed](Self::remove_topic).
     ///
     /// # Examples
     ///
@@ -77,5 +78,29 @@ impl System {
         let topic = Topic::<M>::named(Arc::clone(&name));
         of_type.insert(name, Box::new(topic.clone()));
         topic
+    }
+
+    /// Forgets this system's topic of messages `M` called `name`; returns whether there
+    /// was one.
+    ///
+    /// Handles to it keep working with their subscribers, but [`topic`](Self::topic) makes
+    /// a new, empty topic under that name from now on. Use it for topics named after
+    /// something that ends (a session, a user), so that named topics do not grow forever.
+    pub fn remove_topic<M: Message<Reply = ()> + Clone>(&self, name: &str) -> bool {
+        let Some(named) = self.handle().extensions().get::<NamedTopics>() else {
+            return false;
+        };
+        let mut topics = named
+            .topics
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(of_type) = topics.get_mut(&TypeId::of::<M>()) else {
+            return false;
+        };
+        let removed = of_type.remove(name).is_some();
+        if of_type.is_empty() {
+            topics.remove(&TypeId::of::<M>());
+        }
+        removed
     }
 }
