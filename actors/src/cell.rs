@@ -62,8 +62,12 @@ pub struct ActorCell {
     signals: AtomicU8,
     /// Messages in an unbounded mailbox (a bounded one knows its own length).
     queued: AtomicUsize,
-    /// Wakes the actor's loop when a signal arrives; one permit is kept if it is busy.
+    /// Wakes a handler's kill wait when a signal arrives; one permit is kept if none waits.
     wake: Notify,
+    /// Wakes the actor's loop while it waits for mail: a lock-free slot for its task's
+    /// waker, registered again each time the mailbox runs empty (cheaper than a `Notify`
+    /// waiter, which the loop used to make and drop for every message).
+    idle: atomic_waker::AtomicWaker,
     exit: OnceLock<ExitReason>,
     exited: Notify,
     /// The supervisor: another actor, or the system's root. `None` only for the root.
@@ -92,6 +96,7 @@ impl ActorCell {
             signals: AtomicU8::new(0),
             queued: AtomicUsize::new(0),
             wake: Notify::new(),
+            idle: atomic_waker::AtomicWaker::new(),
             exit: OnceLock::new(),
             exited: Notify::new(),
         }
@@ -120,7 +125,14 @@ impl ActorCell {
     /// Raises a control signal and wakes the actor's loop.
     pub(crate) fn signal(&self, bits: u8) {
         self.signals.fetch_or(bits, Ordering::AcqRel);
+        self.idle.wake();
         self.wake.notify_one();
+    }
+
+    /// Registers the waker of the actor's loop, waiting for mail, for the next signal.
+    /// Check the signals again after this: one that came just before is not missed then.
+    pub(crate) fn register_idle(&self, waker: &std::task::Waker) {
+        self.idle.register(waker);
     }
 
     pub(crate) fn signals(&self) -> u8 {

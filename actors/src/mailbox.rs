@@ -259,6 +259,22 @@ impl<A: Actor> MailboxReceiver<A> {
         }
     }
 
+    /// Polls for the next message; `Ready(None)` once the mailbox is closed and drained.
+    pub(crate) fn poll_recv(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Envelope<A>>> {
+        match self {
+            Self::Bounded(rx) => rx.poll_recv(cx),
+            Self::Unbounded(rx, cell) => rx.poll_recv(cx).map(|received| {
+                if received.is_some() {
+                    cell.dequeued();
+                }
+                received
+            }),
+        }
+    }
+
     /// Waits for the next message; `None` once the mailbox is closed and drained.
     pub(crate) async fn recv(&mut self) -> Option<Envelope<A>> {
         match self {

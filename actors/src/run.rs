@@ -118,13 +118,19 @@ async fn receive<A: Actor>(
                     return ExitReason::Normal;
                 }
                 handled_in_a_row = 0;
-                tokio::select! {
-                    biased;
-                    () = cell.signalled() => continue,
-                    received = mailbox.recv() => match received {
-                        Some(envelope) => envelope,
-                        None => return ExitReason::Normal,
-                    },
+                let next = std::future::poll_fn(|cx| {
+                    cell.register_idle(cx.waker());
+                    if cell.signals() != 0 {
+                        return Poll::Ready(None);
+                    }
+                    mailbox.poll_recv(cx).map(Some)
+                })
+                .await;
+                match next {
+                    // A signal: look at it at the top of the loop.
+                    None => continue,
+                    Some(Some(envelope)) => envelope,
+                    Some(None) => return ExitReason::Normal,
                 }
             }
         };
