@@ -308,19 +308,25 @@ async fn one_for_one_restarts_only_the_failed_child() {
     assert_eq!(log.count("start b"), 1);
 }
 
-#[playhouse::test]
-async fn one_for_all_restarts_every_child() {
-    boss_supervision(quick().strategy(Strategy::OneForAll));
-    let log = Log::default();
+/// A boss with permanent children `a`, `b`, `c`, each of which has handled one `Work`.
+async fn three_permanent_workers_that_worked_once(log: &Log) -> Vec<ActorRef<Worker>> {
     let children = [
         ("a", Restart::Permanent),
         ("b", Restart::Permanent),
         ("c", Restart::Permanent),
     ];
-    let (_boss, workers) = boss(&children, &log).await;
+    let (_boss, workers) = boss(&children, log).await;
     for worker in &workers {
         assert_eq!(worker.ask(Work).await.unwrap(), 1);
     }
+    workers
+}
+
+#[playhouse::test]
+async fn one_for_all_restarts_every_child() {
+    boss_supervision(quick().strategy(Strategy::OneForAll));
+    let log = Log::default();
+    let workers = three_permanent_workers_that_worked_once(&log).await;
     assert!(workers[1].ask(Crash).await.is_err());
     for worker in &workers {
         assert_eq!(
@@ -339,15 +345,7 @@ async fn one_for_all_restarts_every_child() {
 async fn rest_for_one_restarts_the_failed_child_and_those_started_after_it() {
     boss_supervision(quick().strategy(Strategy::RestForOne));
     let log = Log::default();
-    let children = [
-        ("a", Restart::Permanent),
-        ("b", Restart::Permanent),
-        ("c", Restart::Permanent),
-    ];
-    let (_boss, workers) = boss(&children, &log).await;
-    for worker in &workers {
-        assert_eq!(worker.ask(Work).await.unwrap(), 1);
-    }
+    let workers = three_permanent_workers_that_worked_once(&log).await;
     assert!(workers[1].ask(Crash).await.is_err());
     assert_eq!(
         workers[0].ask(Work).await.unwrap(),
