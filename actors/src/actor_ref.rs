@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::actor::Actor;
 use crate::cell::{ActorCell, ActorId, KILL, STOP};
+use crate::deadline::{Deadline, Elapsed};
 use crate::envelope::{send_ask, send_tell, NoReply, ReplyTo};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::exit::ExitReason;
@@ -144,6 +145,11 @@ impl<A: Actor> ActorRef<A> {
     /// the reply, so an ask never hangs: a lost reply, a stuck handler or an ask cycle
     /// between actors surfaces as [`AskError::Timeout`].
     ///
+    /// Precision: a timeout of a second or more (the default is one) fires when it is due or
+    /// at most [`COARSE_RESOLUTION`](crate::runtime::COARSE_RESOLUTION) (10 ms) later,
+    /// because the system watches those deadlines with one coarse clock instead of a timer
+    /// per ask; shorter timeouts use an exact timer. Neither fires early.
+    ///
     /// # Errors
     ///
     /// See [`AskError`]: the actor had stopped, the mailbox stayed full, the reply did not
@@ -178,27 +184,28 @@ impl<A: Actor> ActorRef<A> {
         if self.cell.refusing() {
             return Err(AskError::Stopped(message));
         }
-        let deadline = playhouse_runtime::deadline_after(timeout);
-        let permit = match tokio::time::timeout_at(
-            deadline,
-            self.sender.reserve(self.cell.queued()),
-        )
-        .await
-        {
-            Ok(Ok(_)) if self.cell.refusing() => return Err(AskError::Stopped(message)),
-            Ok(Ok(permit)) => permit,
-            Ok(Err(())) => return Err(AskError::Stopped(message)),
-            Err(_elapsed) => return Err(AskError::Full(message)),
+        let deadline = Deadline::after(self.cell.clock(), timeout);
+        let queued = self.cell.queued();
+        // Room is usually there: only a full mailbox makes the ask wait (and look at time).
+        let permit = match self.sender.try_reserve(queued) {
+            Ok(permit) => permit,
+            Err(TryReserveError::Closed) => return Err(AskError::Stopped(message)),
+            Err(TryReserveError::Full) => match deadline.run(self.sender.reserve(queued)).await {
+                Ok(Ok(_)) if self.cell.refusing() => return Err(AskError::Stopped(message)),
+                Ok(Ok(permit)) => permit,
+                Ok(Err(())) => return Err(AskError::Stopped(message)),
+                Err(Elapsed) => return Err(AskError::Full(message)),
+            },
         };
         let (reply_sender, reply) = oneshot::channel();
         if let Err(message) = send_ask(permit, message, ReplyTo::new(reply_sender)) {
             return Err(AskError::Stopped(message));
         }
-        match tokio::time::timeout_at(deadline, reply).await {
+        match deadline.run(reply).await {
             Ok(Ok(Ok(value))) => Ok(value),
             Ok(Ok(Err(NoReply::Panicked(message)))) => Err(AskError::Panicked(message)),
             Ok(Ok(Err(NoReply::Dropped)) | Err(_)) => Err(AskError::Dropped),
-            Err(_elapsed) => Err(AskError::Timeout),
+            Err(Elapsed) => Err(AskError::Timeout),
         }
     }
 

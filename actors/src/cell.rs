@@ -59,6 +59,8 @@ pub struct ActorCell {
     id: ActorId,
     type_name: &'static str,
     ask_timeout: Duration,
+    /// The system's coarse clock, which watches the deadlines of asks to this actor.
+    clock: playhouse_runtime::CoarseClock,
     signals: AtomicU8,
     /// Messages in an unbounded mailbox (a bounded one knows its own length).
     queued: AtomicUsize,
@@ -83,6 +85,7 @@ impl ActorCell {
     pub(crate) fn new(
         type_name: &'static str,
         ask_timeout: Duration,
+        clock: playhouse_runtime::CoarseClock,
         parent: Option<Weak<ActorCell>>,
         supervision: fn() -> Supervision,
     ) -> Self {
@@ -93,6 +96,7 @@ impl ActorCell {
             id: ActorId::next(),
             type_name,
             ask_timeout,
+            clock,
             signals: AtomicU8::new(0),
             queued: AtomicUsize::new(0),
             wake: Notify::new(),
@@ -112,6 +116,11 @@ impl ActorCell {
 
     pub(crate) fn ask_timeout(&self) -> Duration {
         self.ask_timeout
+    }
+
+    /// The coarse clock of the actor's system.
+    pub(crate) fn clock(&self) -> &playhouse_runtime::CoarseClock {
+        &self.clock
     }
 
     pub(crate) fn queued(&self) -> &AtomicUsize {

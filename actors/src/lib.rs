@@ -118,6 +118,7 @@ mod actor_ref;
 mod cell;
 mod context;
 mod dead_letters;
+mod deadline;
 mod envelope;
 mod error;
 mod exit;

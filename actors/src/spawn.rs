@@ -179,6 +179,7 @@ impl<A: Actor> ActorBuilder<A> {
         let cell = Arc::new(ActorCell::new(
             std::any::type_name::<A>(),
             system.ask_timeout(),
+            system.handle().coarse_clock().clone(),
             Some(Arc::downgrade(parent)),
             A::supervision,
         ));

@@ -180,6 +180,7 @@ impl System {
             let root = Arc::new(ActorCell::new(
                 "system",
                 config.ask_timeout,
+                handle.coarse_clock().clone(),
                 None,
                 Supervision::default,
             ));

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
+use crate::coarse::CoarseClock;
 use crate::extensions::Extensions;
 use crate::shutdown::{Shutdown, ShutdownFuture};
 
@@ -26,6 +27,7 @@ struct Inner {
     config: Config,
     extensions: Extensions,
     shutdown: Shutdown,
+    coarse: CoarseClock,
 }
 
 /// A cheap, cloneable handle to one system: its scheduler, settings, extensions and shutdown.
@@ -76,12 +78,18 @@ impl Handle {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
+                coarse: CoarseClock::new(tokio.clone()),
                 tokio,
                 config,
                 extensions,
                 shutdown: Shutdown::default(),
             }),
         }
+    }
+
+    /// The system's coarse clock, for cheap timeouts that are rarely reached (asks use it).
+    pub fn coarse_clock(&self) -> &CoarseClock {
+        &self.inner.coarse
     }
 
     /// Returns the handle of the system running the current task or thread.

@@ -31,6 +31,7 @@
 //! ```
 
 mod builder;
+mod coarse;
 mod error;
 mod extensions;
 mod handle;
@@ -39,6 +40,7 @@ mod shutdown;
 mod spawn;
 
 pub use builder::{Builder, Flavor, DEFAULT_MESSAGE_BUDGET, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use coarse::{CoarseClock, CoarseDeadline, COARSE_RESOLUTION};
 pub use error::BuildError;
 pub use extensions::Extensions;
 pub use handle::Handle;

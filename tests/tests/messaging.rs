@@ -120,7 +120,39 @@ async fn ask_uses_the_default_timeout_and_never_hangs() {
     let started = tokio::time::Instant::now();
     let error = recorder.ask(Seen).await.unwrap_err();
     assert!(matches!(error, AskError::Timeout), "{error:?}");
-    assert_eq!(started.elapsed(), playhouse::DEFAULT_ASK_TIMEOUT);
+    within_coarse_resolution(started.elapsed(), playhouse::DEFAULT_ASK_TIMEOUT);
+    recorder.kill();
+}
+
+/// Long timeouts are watched by the system's coarse clock: never early, at most one
+/// resolution late, whatever the timeout's phase relative to the clock's ticks.
+fn within_coarse_resolution(waited: Duration, timeout: Duration) {
+    let resolution = playhouse::runtime::COARSE_RESOLUTION;
+    assert!(waited >= timeout, "fired early: {waited:?} < {timeout:?}");
+    assert!(
+        waited <= timeout + resolution,
+        "fired late: {waited:?} > {timeout:?} + {resolution:?}"
+    );
+}
+
+#[playhouse::test(start_paused = true)]
+async fn long_ask_timeouts_fire_within_the_coarse_resolution_and_short_ones_exactly() {
+    let recorder = Recorder::spawn(Recorder::default());
+    recorder.tell(Hold(Arc::new(Notify::new()))).await.unwrap();
+    // Start the clock's ticks at an odd phase, then ask with timeouts off the tick grid.
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    for timeout in [1_234, 2_001, 1_000].map(Duration::from_millis) {
+        let started = tokio::time::Instant::now();
+        let error = recorder.ask_timeout(Seen, timeout).await.unwrap_err();
+        assert!(error.is_timeout(), "{error:?}");
+        within_coarse_resolution(started.elapsed(), timeout);
+    }
+    for timeout in [7, 999].map(Duration::from_millis) {
+        let started = tokio::time::Instant::now();
+        let error = recorder.ask_timeout(Seen, timeout).await.unwrap_err();
+        assert!(error.is_timeout(), "{error:?}");
+        assert_eq!(started.elapsed(), timeout, "short timeouts are exact");
+    }
     recorder.kill();
 }
 
@@ -136,6 +168,7 @@ fn the_default_ask_timeout_is_configurable_per_system() {
         recorder.tell(Hold(Arc::new(Notify::new()))).await.unwrap();
         let started = tokio::time::Instant::now();
         assert!(matches!(recorder.ask(Seen).await, Err(AskError::Timeout)));
+        // Under a second: an exact timer.
         assert_eq!(started.elapsed(), Duration::from_millis(300));
         recorder.kill();
     });

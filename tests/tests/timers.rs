@@ -234,6 +234,12 @@ async fn a_slow_actor_delays_its_own_ticks_and_they_never_pile_up() {
 
 #[playhouse::test(start_paused = true)]
 async fn timers_end_when_their_actor_stops() {
+    // The system's coarse clock (which watches asks' deadlines) runs one task for good once
+    // first needed: start it before counting.
+    let clock = System::current().handle().coarse_clock().clone();
+    clock
+        .deadline(Instant::now() + Duration::from_millis(20))
+        .await;
     for kill in [false, true] {
         let before = alive_tasks();
         let (probe, mut pings) = probe();

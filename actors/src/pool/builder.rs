@@ -179,6 +179,7 @@ impl<A: Actor> PoolBuilder<A> {
             self.size,
             Router::new(self.routing, self.seed.unwrap_or(0)),
             system.ask_timeout(),
+            system.handle().coarse_clock().clone(),
             initial,
         ));
         let supervisor = spawn_supervisor(SupervisorArgs {

@@ -11,6 +11,7 @@ use tokio::sync::{oneshot, Notify};
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
+use crate::deadline::{Deadline, Elapsed};
 use crate::envelope::{send_ask, send_tell, NoReply, ReplyTo};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::mailbox::{Permit, TryReserveError};
@@ -63,6 +64,8 @@ pub(super) struct Shared<A: Actor> {
     size: AtomicUsize,
     pub(super) router: Router,
     pub(super) ask_timeout: Duration,
+    /// The system's coarse clock, for the deadlines of asks.
+    clock: playhouse_runtime::CoarseClock,
     /// The workers the builder started, for the supervisor's first incarnation to adopt.
     pub(super) initial: Mutex<Option<oneshot::Receiver<Vec<ActorRef<A>>>>>,
 }
@@ -72,6 +75,7 @@ impl<A: Actor> Shared<A> {
         size: usize,
         router: Router,
         ask_timeout: Duration,
+        clock: playhouse_runtime::CoarseClock,
         initial: oneshot::Receiver<Vec<ActorRef<A>>>,
     ) -> Self {
         Self {
@@ -81,6 +85,7 @@ impl<A: Actor> Shared<A> {
             size: AtomicUsize::new(size),
             router,
             ask_timeout,
+            clock,
             initial: Mutex::new(Some(initial)),
         }
     }
@@ -299,7 +304,7 @@ impl<A: Actor> Shared<A> {
         A: Handler<M>,
         M: Message,
     {
-        let deadline = playhouse_runtime::deadline_after(timeout);
+        let deadline = Deadline::after(&self.clock, timeout);
         let mut slot = Some(message);
         let mut reply = None;
         let put = |permit: Permit<'_, A>, message: M| {
@@ -308,21 +313,21 @@ impl<A: Actor> Shared<A> {
             reply = Some(reply_receiver);
             Ok(())
         };
-        let delivery = tokio::time::timeout_at(deadline, self.deliver(route, &mut slot, put)).await;
+        let delivery = deadline.run(self.deliver(route, &mut slot, put)).await;
         if let Some(message) = slot {
             return Err(match delivery {
                 Ok(()) => AskError::Stopped(message),
-                Err(_elapsed) => AskError::Full(message),
+                Err(Elapsed) => AskError::Full(message),
             });
         }
         let Some(reply) = reply else {
             return Err(AskError::Dropped);
         };
-        match tokio::time::timeout_at(deadline, reply).await {
+        match deadline.run(reply).await {
             Ok(Ok(Ok(value))) => Ok(value),
             Ok(Ok(Err(NoReply::Panicked(message)))) => Err(AskError::Panicked(message)),
             Ok(Ok(Err(NoReply::Dropped)) | Err(_)) => Err(AskError::Dropped),
-            Err(_elapsed) => Err(AskError::Timeout),
+            Err(Elapsed) => Err(AskError::Timeout),
         }
     }
 

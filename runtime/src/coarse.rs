@@ -1,0 +1,408 @@
+//! Coarse deadlines: many cheap timeouts that fire within a tick, watched by one task.
+//!
+//! An actor system sets a deadline on every `ask`, and nearly every one of them is met:
+//! the reply comes in microseconds and the deadline is thrown away. A tokio timer entry per
+//! ask costs a registration in the shared timer wheel and a worker that parks with a timeout
+//! for each one; profiled, that was half of an ask's round trip. Here a deadline is an
+//! entry in a sharded slab (one uncontended lock to add, one to remove) and a single
+//! *watcher* task per system wakes every [`COARSE_RESOLUTION`] while entries exist, waking
+//! those whose deadline has passed. With nothing to watch the watcher sleeps until the next
+//! entry arrives, so an idle system (and paused time in tests) sees no ticks.
+//!
+//! A coarse deadline fires at its instant or up to one resolution later, never earlier.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// How late a coarse deadline may fire: the watcher's tick.
+pub const COARSE_RESOLUTION: Duration = Duration::from_millis(10);
+
+/// One system's coarse deadlines and the watcher task that fires them.
+#[derive(Debug)]
+struct CoarseTimers {
+    shards: Box<[Padded<Mutex<Shard>>]>,
+    /// `true` while the watcher waits for entries (or was never started).
+    idle: AtomicBool,
+    started: AtomicBool,
+    wake: Notify,
+    tokio: tokio::runtime::Handle,
+}
+
+/// Keeps each shard's lock on a cache line of its own.
+#[derive(Debug)]
+#[repr(align(64))]
+struct Padded<T>(T);
+
+#[derive(Debug, Default)]
+struct Shard {
+    slots: Vec<Slot>,
+    /// Head of the free list threaded through `slots`.
+    free: Option<u32>,
+    live: usize,
+    /// No armed entry is due before this (it may be stale-early after removals).
+    earliest: Option<Instant>,
+}
+
+#[derive(Debug)]
+enum Slot {
+    Free {
+        next: Option<u32>,
+    },
+    /// `waker` is taken when the deadline fires; the entry stays until its owner drops it.
+    Used {
+        deadline: Instant,
+        waker: Option<Waker>,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    shard: u32,
+    index: u32,
+}
+
+impl CoarseTimers {
+    fn new(tokio: tokio::runtime::Handle) -> Self {
+        let shards = std::thread::available_parallelism()
+            .map_or(4, |n| n.get())
+            .clamp(1, 64)
+            .next_power_of_two()
+            * 2;
+        Self {
+            shards: (0..shards)
+                .map(|_| Padded(Mutex::new(Shard::default())))
+                .collect(),
+            idle: AtomicBool::new(true),
+            started: AtomicBool::new(false),
+            wake: Notify::new(),
+            tokio,
+        }
+    }
+
+    fn shard(&self, index: u32) -> MutexGuard<'_, Shard> {
+        self.shards[index as usize]
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn insert(self: &Arc<Self>, deadline: Instant, waker: &Waker) -> Key {
+        let shard = home_shard(self.shards.len());
+        let index = {
+            let mut guard = self.shard(shard);
+            let slot = Slot::Used {
+                deadline,
+                waker: Some(waker.clone()),
+            };
+            let index = match guard.free {
+                Some(index) => {
+                    let Slot::Free { next } = guard.slots[index as usize] else {
+                        unreachable!("the free list only links free slots")
+                    };
+                    guard.free = next;
+                    guard.slots[index as usize] = slot;
+                    index
+                }
+                None => {
+                    guard.slots.push(slot);
+                    u32::try_from(guard.slots.len() - 1).expect("fewer than 2^32 deadlines")
+                }
+            };
+            guard.live += 1;
+            guard.earliest = Some(guard.earliest.map_or(deadline, |e| e.min(deadline)));
+            index
+        };
+        // The lock release above orders the entry before this load; the watcher sets
+        // `idle` before it looks at the shards, so one of the two sees the other.
+        if self.idle.load(Ordering::SeqCst) && self.idle.swap(false, Ordering::SeqCst) {
+            self.start_or_wake();
+        }
+        Key { shard, index }
+    }
+
+    fn start_or_wake(self: &Arc<Self>) {
+        if self.started.swap(true, Ordering::AcqRel) {
+            self.wake.notify_one();
+        } else {
+            // The watcher holds the timers only weakly: it ends with the system.
+            let timers = Arc::downgrade(self);
+            drop(self.tokio.spawn(watch(timers)));
+        }
+    }
+
+    fn update(&self, key: Key, waker: &Waker) {
+        let mut guard = self.shard(key.shard);
+        if let Slot::Used {
+            waker: Some(stored),
+            ..
+        } = &mut guard.slots[key.index as usize]
+        {
+            if !stored.will_wake(waker) {
+                stored.clone_from(waker);
+            }
+        }
+    }
+
+    fn remove(&self, key: Key) {
+        let mut guard = self.shard(key.shard);
+        let next = guard.free;
+        let old = std::mem::replace(&mut guard.slots[key.index as usize], Slot::Free { next });
+        debug_assert!(matches!(old, Slot::Used { .. }), "a deadline removed twice");
+        guard.free = Some(key.index);
+        guard.live -= 1;
+        if guard.live == 0 {
+            guard.earliest = None;
+            // Give back the memory of a burst once it is over.
+            if guard.slots.capacity() > 1024 {
+                guard.slots = Vec::new();
+                guard.free = None;
+            }
+        }
+        drop(guard);
+        drop(old);
+    }
+
+    /// Wakes the owners of passed deadlines. Returns whether any entry is left to watch.
+    fn fire(&self, now: Instant) -> bool {
+        let mut any = false;
+        let mut due = Vec::new();
+        for shard in 0..self.shards.len() {
+            let mut guard = self.shard(shard as u32);
+            if guard.live == 0 {
+                continue;
+            }
+            any = true;
+            if guard.earliest.is_some_and(|earliest| earliest > now) {
+                continue;
+            }
+            let mut earliest = None::<Instant>;
+            for slot in &mut guard.slots {
+                if let Slot::Used {
+                    deadline,
+                    waker: waker @ Some(_),
+                } = slot
+                {
+                    if *deadline <= now {
+                        due.extend(waker.take());
+                    } else {
+                        earliest = Some(earliest.map_or(*deadline, |e| e.min(*deadline)));
+                    }
+                }
+            }
+            guard.earliest = earliest;
+            drop(guard);
+            // Wake outside the lock: a waker may run code that takes it.
+            due.drain(..).for_each(Waker::wake);
+        }
+        any
+    }
+
+    fn any_live(&self) -> bool {
+        (0..self.shards.len()).any(|shard| self.shard(shard as u32).live > 0)
+    }
+}
+
+/// The shard a thread adds its deadlines to: spread threads, keep each on one.
+fn home_shard(shards: usize) -> u32 {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static HOME: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    let home = HOME.try_with(|home| *home).unwrap_or(0);
+    u32::try_from(home % shards).unwrap_or(0)
+}
+
+/// The watcher: ticks while deadlines exist, sleeps while none do.
+async fn watch(timers: std::sync::Weak<CoarseTimers>) {
+    loop {
+        tokio::time::sleep(COARSE_RESOLUTION).await;
+        let Some(timers) = timers.upgrade() else {
+            return;
+        };
+        if timers.fire(Instant::now()) {
+            continue;
+        }
+        let notified = timers.wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        timers.idle.store(true, Ordering::SeqCst);
+        if timers.any_live() {
+            // An entry came in between: whoever added it may have seen `idle` false.
+            if timers.idle.swap(false, Ordering::SeqCst) {
+                continue;
+            }
+        }
+        notified.await;
+    }
+}
+
+/// A system's coarse clock: makes [`CoarseDeadline`]s watched by the system's runtime.
+///
+/// Found with [`Handle::coarse_clock`](crate::Handle::coarse_clock). Cheap to clone, and it
+/// keeps only the tokio runtime's handle alive, not the system.
+#[derive(Debug, Clone)]
+pub struct CoarseClock(Arc<CoarseTimers>);
+
+impl CoarseClock {
+    pub(crate) fn new(tokio: tokio::runtime::Handle) -> Self {
+        Self(Arc::new(CoarseTimers::new(tokio)))
+    }
+
+    /// A future that completes at `deadline`, or at most [`COARSE_RESOLUTION`] later.
+    ///
+    /// It is far cheaper than a tokio timer while it waits (one entry in a sharded table,
+    /// watched by one task of the system that ticks only while entries exist), which is why
+    /// asks use it for their default timeout. It works from any thread or runtime, as long
+    /// as the system's runtime runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use playhouse_runtime::{Builder, Handle};
+    ///
+    /// let runtime = Builder::new().build().unwrap();
+    /// runtime.block_on(async {
+    ///     let start = tokio::time::Instant::now();
+    ///     let clock = Handle::current().coarse_clock().clone();
+    ///     clock.deadline(start + Duration::from_millis(20)).await;
+    ///     assert!(start.elapsed() >= Duration::from_millis(20));
+    /// });
+    /// ```
+    pub fn deadline(&self, deadline: Instant) -> CoarseDeadline {
+        CoarseDeadline::new(Arc::clone(&self.0), deadline)
+    }
+}
+
+/// A future that completes at `deadline` or up to [`COARSE_RESOLUTION`] later.
+///
+/// Made by [`CoarseClock::deadline`]. It costs nothing
+/// until first polled, then one entry in the system's deadline table until it completes or
+/// is dropped. Meant for timeouts that are rarely reached, such as an ask's.
+#[derive(Debug)]
+pub struct CoarseDeadline {
+    timers: Arc<CoarseTimers>,
+    deadline: Instant,
+    key: Option<Key>,
+}
+
+impl CoarseDeadline {
+    fn new(timers: Arc<CoarseTimers>, deadline: Instant) -> Self {
+        Self {
+            timers,
+            deadline,
+            key: None,
+        }
+    }
+
+    /// The instant this deadline fires at (at the earliest).
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+impl Future for CoarseDeadline {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if Instant::now() >= this.deadline {
+            if let Some(key) = this.key.take() {
+                this.timers.remove(key);
+            }
+            return Poll::Ready(());
+        }
+        match this.key {
+            None => this.key = Some(this.timers.insert(this.deadline, cx.waker())),
+            Some(key) => this.timers.update(key, cx.waker()),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for CoarseDeadline {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.timers.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timers() -> (tokio::runtime::Runtime, Arc<CoarseTimers>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let timers = Arc::new(CoarseTimers::new(runtime.handle().clone()));
+        (runtime, timers)
+    }
+
+    #[test]
+    fn fires_at_its_deadline_within_one_resolution() {
+        let (runtime, timers) = timers();
+        runtime.block_on(async {
+            let start = Instant::now();
+            CoarseDeadline::new(Arc::clone(&timers), start + Duration::from_millis(95)).await;
+            let waited = start.elapsed();
+            assert!(waited >= Duration::from_millis(95), "early: {waited:?}");
+            assert!(
+                waited <= Duration::from_millis(95) + COARSE_RESOLUTION,
+                "late: {waited:?}"
+            );
+            assert!(!timers.any_live(), "a fired deadline leaves no entry");
+        });
+    }
+
+    #[test]
+    fn a_dropped_deadline_leaves_no_entry_and_the_watcher_goes_idle() {
+        let (runtime, timers) = timers();
+        runtime.block_on(async {
+            let far = Instant::now() + Duration::from_secs(3600);
+            let mut deadlines: Vec<_> = (0..100)
+                .map(|_| Box::pin(CoarseDeadline::new(Arc::clone(&timers), far)))
+                .collect();
+            for deadline in &mut deadlines {
+                assert!(futures_poll_once(deadline.as_mut()).is_pending());
+            }
+            assert!(timers.any_live());
+            drop(deadlines);
+            assert!(!timers.any_live());
+            // With nothing to watch, the watcher parks instead of ticking.
+            tokio::time::sleep(COARSE_RESOLUTION * 3).await;
+            assert!(timers.idle.load(Ordering::SeqCst));
+            // And wakes again for the next entry.
+            let start = Instant::now();
+            CoarseDeadline::new(Arc::clone(&timers), start + Duration::from_millis(30)).await;
+            assert!(start.elapsed() >= Duration::from_millis(30));
+        });
+    }
+
+    #[test]
+    fn a_passed_deadline_is_ready_without_an_entry() {
+        let (runtime, timers) = timers();
+        runtime.block_on(async {
+            CoarseDeadline::new(Arc::clone(&timers), Instant::now()).await;
+            assert!(!timers.any_live());
+            assert!(
+                !timers.started.load(Ordering::SeqCst),
+                "no watcher was needed"
+            );
+        });
+    }
+
+    fn futures_poll_once(future: Pin<&mut CoarseDeadline>) -> Poll<()> {
+        let waker = Waker::noop();
+        future.poll(&mut Context::from_waker(waker))
+    }
+}
