@@ -184,7 +184,7 @@ impl<A: Actor> ActorRef<A> {
         if self.cell.refusing() {
             return Err(AskError::Stopped(message));
         }
-        let deadline = Deadline::after(self.cell.clock(), timeout);
+        let mut deadline = Deadline::after(self.cell.clock(), timeout);
         let queued = self.cell.queued();
         // Room is usually there: only a full mailbox makes the ask wait (and look at time).
         let permit = match self.sender.try_reserve(queued) {

@@ -14,8 +14,12 @@ use tokio::time::Instant;
 pub(crate) const COARSE_FROM: Duration = Duration::from_secs(1);
 
 /// When an operation must have finished, and how that is watched.
+///
+/// The clock is read only once something has to wait, so an ask whose mailbox has room
+/// reads it once, when it starts waiting for the reply.
 pub(crate) struct Deadline<'a> {
-    at: Instant,
+    timeout: Duration,
+    at: Option<Instant>,
     /// The clock whose coarse table watches this deadline; `None` for an exact timer.
     coarse: Option<&'a CoarseClock>,
 }
@@ -23,33 +27,51 @@ pub(crate) struct Deadline<'a> {
 impl<'a> Deadline<'a> {
     pub(crate) fn after(clock: &'a CoarseClock, timeout: Duration) -> Self {
         Self {
-            at: playhouse_runtime::deadline_after(timeout),
+            timeout,
+            at: None,
             coarse: (timeout >= COARSE_FROM).then_some(clock),
         }
     }
 
+    /// The deadline, fixed the first time it is needed (when a wait begins).
+    fn at(&mut self) -> Instant {
+        let timeout = self.timeout;
+        *self
+            .at
+            .get_or_insert_with(|| playhouse_runtime::deadline_after(timeout))
+    }
+
     /// Runs `future` until it finishes (`Ok`) or the deadline passes (`Err`). The future
     /// is polled first, so one that is ready never looks at a clock or a timer.
-    pub(crate) async fn run<F: Future>(&self, future: F) -> Result<F::Output, Elapsed> {
+    pub(crate) async fn run<F: Future>(&mut self, future: F) -> Result<F::Output, Elapsed> {
         let mut future = pin!(future);
-        match self.coarse {
-            Some(clock) => {
-                let mut timer = None;
-                std::future::poll_fn(|cx| {
-                    if let Poll::Ready(output) = future.as_mut().poll(cx) {
-                        return Poll::Ready(Ok(output));
-                    }
-                    // Registered only once the future has to wait.
-                    let timer = timer.get_or_insert_with(|| clock.deadline(self.at));
-                    Pin::new(timer).poll(cx).map(|()| Err(Elapsed))
-                })
-                .await
+        let mut timer = None;
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                return Poll::Ready(Ok(output));
             }
-            None => tokio::time::timeout_at(self.at, future)
-                .await
-                .map_err(|_| Elapsed),
-        }
+            // Set up only once the future has to wait.
+            let timer = timer.get_or_insert_with(|| {
+                let at = self.at();
+                match self.coarse {
+                    Some(clock) => Timer::Coarse(clock.deadline(at)),
+                    None => Timer::Exact(Box::pin(tokio::time::sleep_until(at))),
+                }
+            });
+            let fired = match timer {
+                Timer::Coarse(deadline) => Pin::new(deadline).poll(cx),
+                Timer::Exact(sleep) => sleep.as_mut().poll(cx),
+            };
+            fired.map(|()| Err(Elapsed))
+        })
+        .await
     }
+}
+
+enum Timer {
+    Coarse(playhouse_runtime::CoarseDeadline),
+    /// Boxed: a tokio `Sleep` is large and must stay pinned; short timeouts are the rare case.
+    Exact(Pin<Box<tokio::time::Sleep>>),
 }
 
 /// The deadline passed first.

@@ -304,7 +304,7 @@ impl<A: Actor> Shared<A> {
         A: Handler<M>,
         M: Message,
     {
-        let deadline = Deadline::after(&self.clock, timeout);
+        let mut deadline = Deadline::after(&self.clock, timeout);
         let mut slot = Some(message);
         let mut reply = None;
         let put = |permit: Permit<'_, A>, message: M| {
