@@ -8,6 +8,7 @@ pub use weak::WeakActorRef;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use crate::deadline::{Deadline, Elapsed};
 use crate::envelope::{send_ask, send_tell, NoReply, ReplyTo};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::exit::ExitReason;
-use crate::mailbox::{MailboxSender, TryReserveError};
+use crate::mailbox::{self, Permit, TryReserveError};
 use crate::message::{Handler, Message};
 
 /// A cheap, cloneable reference to a running (or stopped) actor of type `A`.
@@ -53,20 +54,37 @@ use crate::message::{Handler, Message};
 /// # }
 /// ```
 pub struct ActorRef<A: Actor> {
-    pub(crate) sender: MailboxSender<A>,
+    /// The actor's cell, mailbox included: a reference is one pointer.
     pub(crate) cell: Arc<ActorCell>,
+    _actor: PhantomData<fn(A)>,
 }
 
 impl<A: Actor> Clone for ActorRef<A> {
     fn clone(&self) -> Self {
-        Self {
-            sender: self.sender.clone(),
-            cell: Arc::clone(&self.cell),
-        }
+        Self::from_cell(Arc::clone(&self.cell))
     }
 }
 
 impl<A: Actor> ActorRef<A> {
+    /// A reference to the actor of `cell`, which must be an actor of type `A` (its mailbox
+    /// only ever receives envelopes for `A`).
+    pub(crate) fn from_cell(cell: Arc<ActorCell>) -> Self {
+        Self {
+            cell,
+            _actor: PhantomData,
+        }
+    }
+
+    /// Reserves a place in the mailbox without waiting.
+    pub(crate) fn try_reserve(&self) -> Result<Permit<'_, A>, TryReserveError> {
+        mailbox::try_reserve(&self.cell)
+    }
+
+    /// Waits for a place in the mailbox; `Err` once it is closed. Cancel safe.
+    pub(crate) async fn reserve(&self) -> Result<Permit<'_, A>, ()> {
+        mailbox::reserve(&self.cell).await
+    }
+
     /// Returns the actor's id, unique in this process.
     pub fn id(&self) -> ActorId {
         self.cell.id()
@@ -84,7 +102,7 @@ impl<A: Actor> ActorRef<A> {
 
     /// Returns how many messages wait in the mailbox.
     pub fn mailbox_len(&self) -> usize {
-        self.sender.len(self.cell.queued())
+        self.cell.mailbox().len()
     }
 
     /// Sends a message without waiting for its reply.
@@ -109,10 +127,13 @@ impl<A: Actor> ActorRef<A> {
         if self.cell.refusing() {
             return Err(SendError(message));
         }
-        match self.sender.reserve(self.cell.queued()).await {
+        match self.reserve().await {
             // The actor may have started stopping while this waited for room.
             Ok(_) if self.cell.refusing() => Err(SendError(message)),
-            Ok(permit) => send_tell(permit, message).map_err(SendError),
+            Ok(permit) => {
+                send_tell(permit, message);
+                Ok(())
+            }
             Err(()) => Err(SendError(message)),
         }
     }
@@ -131,8 +152,11 @@ impl<A: Actor> ActorRef<A> {
         if self.cell.refusing() {
             return Err(TrySendError::Stopped(message));
         }
-        match self.sender.try_reserve(self.cell.queued()) {
-            Ok(permit) => send_tell(permit, message).map_err(TrySendError::Stopped),
+        match self.try_reserve() {
+            Ok(permit) => {
+                send_tell(permit, message);
+                Ok(())
+            }
             Err(TryReserveError::Full) => Err(TrySendError::Full(message)),
             Err(TryReserveError::Closed) => Err(TrySendError::Stopped(message)),
         }
@@ -185,12 +209,11 @@ impl<A: Actor> ActorRef<A> {
             return Err(AskError::Stopped(message));
         }
         let mut deadline = Deadline::after(self.cell.clock(), timeout);
-        let queued = self.cell.queued();
         // Room is usually there: only a full mailbox makes the ask wait (and look at time).
-        let permit = match self.sender.try_reserve(queued) {
+        let permit = match self.try_reserve() {
             Ok(permit) => permit,
             Err(TryReserveError::Closed) => return Err(AskError::Stopped(message)),
-            Err(TryReserveError::Full) => match deadline.run(self.sender.reserve(queued)).await {
+            Err(TryReserveError::Full) => match deadline.run(self.reserve()).await {
                 Ok(Ok(_)) if self.cell.refusing() => return Err(AskError::Stopped(message)),
                 Ok(Ok(permit)) => permit,
                 Ok(Err(())) => return Err(AskError::Stopped(message)),
@@ -198,9 +221,7 @@ impl<A: Actor> ActorRef<A> {
             },
         };
         let (reply_sender, reply) = oneshot::channel();
-        if let Err(message) = send_ask(permit, message, ReplyTo::new(reply_sender)) {
-            return Err(AskError::Stopped(message));
-        }
+        send_ask(permit, message, ReplyTo::new(reply_sender));
         match deadline.run(reply).await {
             Ok(Ok(Ok(value))) => Ok(value),
             Ok(Ok(Err(NoReply::Panicked(message)))) => Err(AskError::Panicked(message)),

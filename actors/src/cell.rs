@@ -4,13 +4,14 @@
 //! actor's loop, so they never queue behind a full mailbox.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use crate::exit::ExitReason;
+use crate::mailbox::{Mailbox, MailboxCore};
 use crate::supervision::{Notice, Relations, Supervision};
 
 /// A process-unique number naming one actor.
@@ -62,8 +63,8 @@ pub struct ActorCell {
     /// The system's coarse clock, which watches the deadlines of asks to this actor.
     clock: playhouse_runtime::CoarseClock,
     signals: AtomicU8,
-    /// Messages in an unbounded mailbox (a bounded one knows its own length).
-    queued: AtomicUsize,
+    /// The mailbox: its queue and counters live here, so a reference is one pointer.
+    mailbox: MailboxCore,
     /// Wakes a handler's kill wait when a signal arrives; one permit is kept if none waits.
     wake: Notify,
     /// Wakes the actor's loop while it waits for mail: a lock-free slot for its task's
@@ -84,6 +85,7 @@ pub struct ActorCell {
 impl ActorCell {
     pub(crate) fn new(
         type_name: &'static str,
+        mailbox: Mailbox,
         ask_timeout: Duration,
         clock: playhouse_runtime::CoarseClock,
         parent: Option<Weak<ActorCell>>,
@@ -98,7 +100,7 @@ impl ActorCell {
             ask_timeout,
             clock,
             signals: AtomicU8::new(0),
-            queued: AtomicUsize::new(0),
+            mailbox: MailboxCore::new(mailbox),
             wake: Notify::new(),
             idle: atomic_waker::AtomicWaker::new(),
             exit: OnceLock::new(),
@@ -123,12 +125,13 @@ impl ActorCell {
         &self.clock
     }
 
-    pub(crate) fn queued(&self) -> &AtomicUsize {
-        &self.queued
+    pub(crate) fn mailbox(&self) -> &MailboxCore {
+        &self.mailbox
     }
 
-    pub(crate) fn dequeued(&self) {
-        self.queued.fetch_sub(1, Ordering::Relaxed);
+    /// Wakes the actor's loop if it waits for mail.
+    pub(crate) fn wake_idle(&self) {
+        self.idle.wake();
     }
 
     /// Raises a control signal and wakes the actor's loop.

@@ -1,13 +1,15 @@
 //! How a message and its reply slot travel to an actor: the one place of type erasure.
 //!
-//! A mailbox of `ActorRef<A>` carries any message `A` handles, so each message travels as a
-//! boxed [`Dispatch`] object that knows how to hand itself to `A`'s handler. The handler's
+//! A mailbox of `ActorRef<A>` carries any message `A` handles, so each message travels in
+//! a heap node: a [`Header`] (the mailbox's link, and a hand-made vtable) followed by a
+//! [`Dispatch`] payload that knows how to hand itself to `A`'s handler. The handler's
 //! future goes into the actor's reusable [`FutureSlot`], not a box of its own.
-//! Implementation detail: a `tell` costs one allocation, for the envelope (none for a
-//! zero-sized message); an `ask` adds tokio's oneshot for the reply.
+//! Implementation detail: a `tell` costs one allocation, the node; an `ask` adds tokio's
+//! oneshot for the reply.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
@@ -15,27 +17,171 @@ use tokio::sync::oneshot;
 use crate::actor::Actor;
 use crate::context::Context;
 use crate::future_slot::{FutureSlot, SlotFuture};
-use crate::mailbox::Permit;
+use crate::mailbox::{ErasedVTable, Header, Permit};
 use crate::message::{Handler, Message};
 
-/// A message on its way to an actor of type `A`.
-pub(crate) type Envelope<A> = Box<dyn Dispatch<A>>;
+/// A message on its way to an actor of type `A`: a pointer to one heap node that holds the
+/// payload (a [`Dispatch`]) behind the [`Header`] the mailbox links through. A thin pointer,
+/// so the node is the only allocation and the mailbox queue needs none.
+pub(crate) struct Envelope<A: Actor> {
+    node: NonNull<Header>,
+    _actor: PhantomData<fn(A)>,
+}
 
-pub(crate) trait Dispatch<A: Actor>: Send + 'static {
+// SAFETY: the node owns a `Dispatch` payload, which is `Send`.
+unsafe impl<A: Actor> Send for Envelope<A> {}
+
+/// A payload behind its header; `repr(C)` puts the header at the node's address.
+#[repr(C)]
+struct Node<P> {
+    header: Header,
+    payload: P,
+}
+
+/// Everything the actor loop can do with a node of `A`'s mailbox. `repr(C)` with the erased
+/// part first, so a pointer to it is a pointer to the erased part (what a header holds).
+#[repr(C)]
+struct VTable<A: Actor> {
+    erased: ErasedVTable,
+    dispatch: for<'a> unsafe fn(
+        NonNull<Header>,
+        &'a mut A,
+        &'a mut Context<A>,
+        &'a mut FutureSlot,
+    ) -> SlotFuture<'a>,
+}
+
+/// The vtable of payload `P` for actor `A`, and its functions.
+struct Vtables<A, P>(PhantomData<fn(A, P)>);
+
+impl<A: Actor, P: Dispatch<A>> Vtables<A, P> {
+    const VTABLE: &'static VTable<A> = &VTable {
+        erased: ErasedVTable {
+            message_type: P::message_type,
+            sender_span: Self::sender_span,
+            drop: Self::drop,
+        },
+        dispatch: Self::dispatch,
+    };
+
+    /// # Safety
+    ///
+    /// `header` must be the header of a live `Node<P>`.
+    unsafe fn sender_span(header: &Header) -> Option<&tracing::Span> {
+        // SAFETY: the header is the first field of its `Node<P>` (caller's contract).
+        let node = unsafe { &*std::ptr::from_ref(header).cast::<Node<P>>() };
+        node.payload.sender_span()
+    }
+
+    /// # Safety
+    ///
+    /// `node` must be an owned `Node<P>` allocated by [`Envelope::new`].
+    unsafe fn drop(node: NonNull<Header>) {
+        // SAFETY: caller's contract; the box frees what `Envelope::new` allocated.
+        drop(unsafe { Box::from_raw(node.cast::<Node<P>>().as_ptr()) });
+    }
+
+    /// # Safety
+    ///
+    /// As [`drop`](Self::drop).
+    unsafe fn dispatch<'a>(
+        node: NonNull<Header>,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+        slot: &'a mut FutureSlot,
+    ) -> SlotFuture<'a> {
+        // SAFETY: caller's contract. The node is freed here, before the handler runs.
+        let node = unsafe { Box::from_raw(node.cast::<Node<P>>().as_ptr()) };
+        let Node { payload, .. } = *node;
+        payload.dispatch(actor, ctx, slot)
+    }
+}
+
+impl<A: Actor> Envelope<A> {
+    /// Puts `payload` in a node of its own: the one allocation of a message.
+    pub(crate) fn new<P: Dispatch<A>>(payload: P) -> Self {
+        let vtable: &'static VTable<A> = Vtables::<A, P>::VTABLE;
+        let node = Box::new(Node {
+            header: Header::new(&vtable.erased),
+            payload,
+        });
+        Self {
+            node: NonNull::from(Box::leak(node)).cast(),
+            _actor: PhantomData,
+        }
+    }
+
+    /// Gives up the node, for the mailbox queue to own.
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        let node = self.node;
+        std::mem::forget(self);
+        node
+    }
+
+    /// Takes back a node made by [`new`](Self::new) and given up by [`into_raw`](Self::into_raw).
+    ///
+    /// # Safety
+    ///
+    /// `node` must come from `into_raw` of an `Envelope<A>` (the same `A`), once.
+    pub(crate) unsafe fn from_raw(node: NonNull<Header>) -> Self {
+        Self {
+            node,
+            _actor: PhantomData,
+        }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the envelope owns a live node.
+        unsafe { self.node.as_ref() }
+    }
+
     /// The message's type name, for tracing and dead letters.
-    fn message_type(&self) -> &'static str;
+    pub(crate) fn message_type(&self) -> &'static str {
+        (self.header().vtable.message_type)()
+    }
+
+    /// The span that was current where the message was sent, if it was traced.
+    pub(crate) fn sender_span(&self) -> Option<&tracing::Span> {
+        let header = self.header();
+        // SAFETY: the vtable is the one made for this node's payload.
+        unsafe { (header.vtable.sender_span)(header) }
+    }
+
+    /// Hands the message to the actor's handler, whose future (which sends any reply) is
+    /// placed in `slot`.
+    pub(crate) fn dispatch<'a>(
+        self,
+        actor: &'a mut A,
+        ctx: &'a mut Context<A>,
+        slot: &'a mut FutureSlot,
+    ) -> SlotFuture<'a> {
+        let vtable = std::ptr::from_ref(self.header().vtable).cast::<VTable<A>>();
+        let node = self.into_raw();
+        // SAFETY: every node in `A`'s mailbox was made by `Envelope::<A>::new`, whose erased
+        // vtable is the first field of a `VTable<A>`; the node is handed over exactly once.
+        unsafe { ((*vtable).dispatch)(node, actor, ctx, slot) }
+    }
+}
+
+impl<A: Actor> Drop for Envelope<A> {
+    fn drop(&mut self) {
+        // SAFETY: the envelope owns its node, made by `Envelope::new`.
+        unsafe { (self.header().vtable.drop)(self.node) }
+    }
+}
+
+pub(crate) trait Dispatch<A: Actor>: Send + Sized + 'static {
+    /// The message's type name, for tracing and dead letters.
+    fn message_type() -> &'static str;
 
     /// Hands the message to the actor's handler, whose future (which sends any reply) is
     /// placed in `slot`.
     fn dispatch<'a>(
-        self: Box<Self>,
+        self,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,
     ) -> SlotFuture<'a>;
-
-    /// Turns the envelope back into its concrete type, to return a refused message.
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 
     /// The span that was current where the message was sent, if it was traced.
     fn sender_span(&self) -> Option<&tracing::Span>;
@@ -43,7 +189,7 @@ pub(crate) trait Dispatch<A: Actor>: Send + 'static {
 
 /// Where a message was sent from, for its span to link back to: a [`tracing::Span`] when a
 /// subscriber listens at `trace` level, else `()`, which keeps the envelope as small as the
-/// message (a zero-sized message then needs no allocation at all).
+/// message.
 pub(crate) trait SenderSpan: Send + 'static {
     fn span(&self) -> Option<&tracing::Span>;
 }
@@ -64,49 +210,38 @@ fn tracing_messages() -> bool {
     tracing::enabled!(tracing::Level::TRACE)
 }
 
-/// Puts a `tell` in the reserved place, or gives the message back if the mailbox closed.
-pub(crate) fn send_tell<A: Handler<M>, M: Message>(
-    permit: Permit<'_, A>,
-    message: M,
-) -> Result<(), M> {
+/// Puts a `tell` in the reserved place.
+pub(crate) fn send_tell<A: Handler<M>, M: Message>(permit: Permit<'_, A>, message: M) {
     if tracing_messages() {
         let sender = tracing::Span::current();
-        permit
-            .send(Tell { message, sender })
-            .map_err(|refused| refused.message)
+        permit.send(Tell { message, sender });
     } else {
-        permit
-            .send(Tell {
-                message,
-                sender: (),
-            })
-            .map_err(|refused| refused.message)
+        permit.send(Tell {
+            message,
+            sender: (),
+        });
     }
 }
 
-/// Puts an `ask` in the reserved place, or gives the message back if the mailbox closed.
+/// Puts an `ask` in the reserved place.
 pub(crate) fn send_ask<A: Handler<M>, M: Message>(
     permit: Permit<'_, A>,
     message: M,
     reply: ReplyTo<M::Reply>,
-) -> Result<(), M> {
+) {
     if tracing_messages() {
         let sender = tracing::Span::current();
-        permit
-            .send(Ask {
-                message,
-                reply,
-                sender,
-            })
-            .map_err(|refused| refused.message)
+        permit.send(Ask {
+            message,
+            reply,
+            sender,
+        });
     } else {
-        permit
-            .send(Ask {
-                message,
-                reply,
-                sender: (),
-            })
-            .map_err(|refused| refused.message)
+        permit.send(Ask {
+            message,
+            reply,
+            sender: (),
+        });
     }
 }
 
@@ -122,12 +257,12 @@ where
     M: Message,
     S: SenderSpan,
 {
-    fn message_type(&self) -> &'static str {
+    fn message_type() -> &'static str {
         std::any::type_name::<M>()
     }
 
     fn dispatch<'a>(
-        self: Box<Self>,
+        self,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,
@@ -136,10 +271,6 @@ where
         slot.put(async move {
             actor.handle(message, ctx).await;
         })
-    }
-
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
-        self
     }
 
     fn sender_span(&self) -> Option<&tracing::Span> {
@@ -160,25 +291,21 @@ where
     M: Message,
     S: SenderSpan,
 {
-    fn message_type(&self) -> &'static str {
+    fn message_type() -> &'static str {
         std::any::type_name::<M>()
     }
 
     fn dispatch<'a>(
-        self: Box<Self>,
+        self,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,
     ) -> SlotFuture<'a> {
-        let Ask { message, reply, .. } = *self;
+        let Ask { message, reply, .. } = self;
         slot.put(async move {
             let value = actor.handle(message, ctx).await;
             reply.send(value);
         })
-    }
-
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
-        self
     }
 
     fn sender_span(&self) -> Option<&tracing::Span> {

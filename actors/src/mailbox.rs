@@ -1,26 +1,38 @@
 //! Bounded and unbounded mailboxes.
 //!
-//! A mailbox is a tokio channel of [`Envelope`]s. Control signals do not travel here: they
-//! use the actor's control lane (see `cell.rs`), so a full mailbox never delays a stop or
-//! a kill.
+//! A mailbox lives inside the actor's cell: an intrusive lock-free queue of envelopes
+//! (`queue.rs`) plus two counters, messages reserved by senders and messages taken by the
+//! actor. Their difference is the length; a bounded mailbox refuses a reservation that
+//! would pass its capacity. Senders never lock anything, an empty mailbox owns no heap
+//! memory, and the actor is woken only when it sleeps. Control signals do not travel here:
+//! they use the actor's control lane (see `cell.rs`), so a full mailbox never delays a stop
+//! or a kill.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod queue;
+
+pub(crate) use queue::{ErasedVTable, Header};
+
+use std::marker::PhantomData;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 use crate::actor::Actor;
 use crate::cell::ActorCell;
 use crate::envelope::{Dispatch, Envelope};
+use queue::{Pop, Queue};
 
 /// The capacity of a mailbox unless the actor or its spawner chooses another.
 ///
 /// With a bounded mailbox, [`tell`](crate::ActorRef::tell) waits for room once this many
 /// messages are queued, and [`try_tell`](crate::ActorRef::try_tell) hands the message back.
-/// Implementation detail: slots are allocated as they are used, in blocks, not up front.
+/// Implementation detail: a mailbox reserves no slots; each message travels in its own node.
 pub const DEFAULT_MAILBOX_CAPACITY: usize = 256;
 
-/// The largest capacity of a bounded mailbox (tokio's limit for a bounded channel).
+/// The largest capacity of a bounded mailbox.
 pub const MAX_MAILBOX_CAPACITY: usize = usize::MAX >> 3;
 
 /// The kind and size of an actor's mailbox.
@@ -90,151 +102,220 @@ impl Default for Mailbox {
     }
 }
 
-pub(crate) fn channel<A: Actor>(
-    mailbox: Mailbox,
-    cell: &Arc<ActorCell>,
-) -> (MailboxSender<A>, MailboxReceiver<A>) {
-    match mailbox.capacity {
-        Some(capacity) => {
-            let (tx, rx) = mpsc::channel(capacity);
-            (MailboxSender::Bounded(tx), MailboxReceiver::Bounded(rx))
-        }
-        None => {
-            let (tx, rx) = mpsc::unbounded_channel();
-            (
-                MailboxSender::Unbounded(tx),
-                MailboxReceiver::Unbounded(rx, Arc::clone(cell)),
-            )
-        }
-    }
+/// Set in `reserved` once the mailbox refuses new messages.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
+/// The mailbox state kept in an actor's cell: the queue and its counters.
+pub(crate) struct MailboxCore {
+    queue: Queue,
+    /// Reservations ever made (a wrapping count), plus [`CLOSED`]. A reservation is either
+    /// a message in the queue or one a sender is about to push.
+    reserved: AtomicUsize,
+    /// Messages the actor has taken out (a wrapping count, written by the actor only).
+    taken: AtomicUsize,
+    /// The capacity, or `usize::MAX` for an unbounded mailbox.
+    capacity: usize,
+    /// Set by the actor just before it sleeps on an empty mailbox; a sender that finds it
+    /// set clears it and wakes the actor. A busy actor costs its senders no wake-up.
+    parked: AtomicBool,
+    /// Senders of a bounded mailbox that wait for room.
+    room: Notify,
+    room_waiters: AtomicUsize,
 }
 
-pub(crate) enum MailboxSender<A: Actor> {
-    Bounded(mpsc::Sender<Envelope<A>>),
-    Unbounded(mpsc::UnboundedSender<Envelope<A>>),
-}
-
-impl<A: Actor> Clone for MailboxSender<A> {
-    fn clone(&self) -> Self {
-        match self {
-            Self::Bounded(tx) => Self::Bounded(tx.clone()),
-            Self::Unbounded(tx) => Self::Unbounded(tx.clone()),
-        }
-    }
-}
-
-/// Why a slot could not be reserved right away.
+/// Why a place could not be reserved right away.
 pub(crate) enum TryReserveError {
     Full,
     Closed,
 }
 
-impl<A: Actor> MailboxSender<A> {
-    /// Waits for room in the mailbox. `Err` means the mailbox is closed.
+impl MailboxCore {
+    pub(crate) fn new(mailbox: Mailbox) -> Self {
+        Self {
+            queue: Queue::new(),
+            reserved: AtomicUsize::new(0),
+            taken: AtomicUsize::new(0),
+            capacity: mailbox.capacity.unwrap_or(usize::MAX),
+            parked: AtomicBool::new(false),
+            room: Notify::new(),
+            room_waiters: AtomicUsize::new(0),
+        }
+    }
+
+    fn bounded(&self) -> bool {
+        self.capacity != usize::MAX
+    }
+
+    /// How many messages are queued (or being pushed).
+    pub(crate) fn len(&self) -> usize {
+        let reserved = self.reserved.load(Ordering::Acquire) & !CLOSED;
+        reserved.wrapping_sub(self.taken.load(Ordering::Acquire)) & !CLOSED
+    }
+
+    /// Returns `true` once the mailbox refuses new messages.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.reserved.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    fn try_reserve_place(&self) -> Result<(), TryReserveError> {
+        if !self.bounded() {
+            let before = self.reserved.fetch_add(1, Ordering::AcqRel);
+            if before & CLOSED != 0 {
+                self.reserved.fetch_sub(1, Ordering::AcqRel);
+                return Err(TryReserveError::Closed);
+            }
+            return Ok(());
+        }
+        let mut current = self.reserved.load(Ordering::SeqCst);
+        loop {
+            if current & CLOSED != 0 {
+                return Err(TryReserveError::Closed);
+            }
+            let queued = current.wrapping_sub(self.taken.load(Ordering::SeqCst)) & !CLOSED;
+            if queued >= self.capacity {
+                return Err(TryReserveError::Full);
+            }
+            match self.reserved.compare_exchange_weak(
+                current,
+                current.wrapping_add(1) & !CLOSED,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Waits for room in a bounded mailbox. `Err` means the mailbox is closed.
     ///
     /// Cancel safety: dropping the future gives up the place in line and nothing else.
-    pub(crate) async fn reserve<'a>(
-        &'a self,
-        queued: &'a AtomicUsize,
-    ) -> Result<Permit<'a, A>, ()> {
-        match self {
-            Self::Bounded(tx) => tx.reserve().await.map(Permit::Bounded).map_err(|_| ()),
-            Self::Unbounded(tx) if tx.is_closed() => Err(()),
-            Self::Unbounded(tx) => Ok(Permit::Unbounded(tx, queued)),
-        }
-    }
-
-    pub(crate) fn try_reserve<'a>(
-        &'a self,
-        queued: &'a AtomicUsize,
-    ) -> Result<Permit<'a, A>, TryReserveError> {
-        match self {
-            Self::Bounded(tx) => {
-                tx.try_reserve()
-                    .map(Permit::Bounded)
-                    .map_err(|error| match error {
-                        mpsc::error::TrySendError::Full(()) => TryReserveError::Full,
-                        mpsc::error::TrySendError::Closed(()) => TryReserveError::Closed,
-                    })
+    async fn reserve_place(&self) -> Result<(), ()> {
+        loop {
+            match self.try_reserve_place() {
+                Ok(()) => return Ok(()),
+                Err(TryReserveError::Closed) => return Err(()),
+                Err(TryReserveError::Full) => {}
             }
-            Self::Unbounded(tx) if tx.is_closed() => Err(TryReserveError::Closed),
-            Self::Unbounded(tx) => Ok(Permit::Unbounded(tx, queued)),
-        }
-    }
-
-    pub(crate) fn downgrade(&self) -> WeakMailboxSender<A> {
-        match self {
-            Self::Bounded(tx) => WeakMailboxSender::Bounded(tx.downgrade()),
-            Self::Unbounded(tx) => WeakMailboxSender::Unbounded(tx.downgrade()),
-        }
-    }
-
-    /// How many messages wait in the mailbox. `queued` is the actor's count of messages in
-    /// an unbounded mailbox (tokio's unbounded sender cannot tell).
-    pub(crate) fn len(&self, queued: &AtomicUsize) -> usize {
-        match self {
-            Self::Bounded(tx) => tx.max_capacity() - tx.capacity(),
-            Self::Unbounded(_) => queued.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// A reserved place in a mailbox.
-pub(crate) enum Permit<'a, A: Actor> {
-    Bounded(mpsc::Permit<'a, Envelope<A>>),
-    Unbounded(&'a mpsc::UnboundedSender<Envelope<A>>, &'a AtomicUsize),
-}
-
-impl<A: Actor> Permit<'_, A> {
-    /// Puts the message in the mailbox, or gives it back if the mailbox closed meanwhile.
-    pub(crate) fn send<P: Dispatch<A>>(self, payload: P) -> Result<(), P> {
-        match self {
-            Self::Bounded(permit) => {
-                permit.send(Box::new(payload));
-                Ok(())
-            }
-            Self::Unbounded(tx, queued) => {
-                queued.fetch_add(1, Ordering::Relaxed);
-                tx.send(Box::new(payload)).map_err(|refused| {
-                    queued.fetch_sub(1, Ordering::Relaxed);
-                    // The envelope we just boxed is a `P`; the downcast only undoes the boxing.
-                    *refused
-                        .0
-                        .into_any()
-                        .downcast::<P>()
-                        .expect("refused envelope changed type")
-                })
+            let mut notified = pin!(self.room.notified());
+            notified.as_mut().enable();
+            let _waiting = RoomWaiter::new(&self.room_waiters);
+            // Look again now that a taker will see this waiter (or has already made room).
+            match self.try_reserve_place() {
+                Ok(()) => return Ok(()),
+                Err(TryReserveError::Closed) => return Err(()),
+                Err(TryReserveError::Full) => notified.await,
             }
         }
     }
-}
 
-pub(crate) enum WeakMailboxSender<A: Actor> {
-    Bounded(mpsc::WeakSender<Envelope<A>>),
-    Unbounded(mpsc::WeakUnboundedSender<Envelope<A>>),
-}
+    /// Gives back a place that was reserved but not used.
+    fn unreserve(&self) {
+        self.reserved.fetch_sub(1, Ordering::SeqCst);
+        self.made_room();
+    }
 
-impl<A: Actor> Clone for WeakMailboxSender<A> {
-    fn clone(&self) -> Self {
-        match self {
-            Self::Bounded(tx) => Self::Bounded(tx.clone()),
-            Self::Unbounded(tx) => Self::Unbounded(tx.clone()),
+    fn made_room(&self) {
+        if self.bounded() && self.room_waiters.load(Ordering::SeqCst) > 0 {
+            self.room.notify_one();
         }
+    }
+
+    /// Pushes an envelope into a reserved place and wakes the actor if it sleeps.
+    fn push<A: Actor>(&self, cell: &ActorCell, envelope: Envelope<A>) {
+        // SAFETY: the envelope's node is ours to hand over, and the queue lives in the cell,
+        // which the sender's reference keeps alive and in place.
+        unsafe { self.queue.push(envelope.into_raw()) };
+        // The push's swap is sequentially consistent, as is the actor's `parked` store
+        // before its last look at the queue: one of the two sees the other.
+        if self.parked.load(Ordering::SeqCst) && self.parked.swap(false, Ordering::SeqCst) {
+            cell.wake_idle();
+        }
+    }
+
+    /// Refuses new messages from now on, and releases senders waiting for room.
+    pub(crate) fn close(&self) {
+        self.reserved.fetch_or(CLOSED, Ordering::SeqCst);
+        self.room.notify_waiters();
+    }
+
+    /// Takes the next message if one is ready.
+    ///
+    /// # Safety
+    ///
+    /// Only the mailbox's one receiver may call it.
+    unsafe fn pop(&self) -> Pop {
+        // SAFETY: forwarded to the caller.
+        let popped = unsafe { self.queue.pop() };
+        if let Pop::Node(_) = popped {
+            let taken = self.taken.load(Ordering::Relaxed).wrapping_add(1);
+            self.taken.store(taken, Ordering::SeqCst);
+            self.made_room();
+        }
+        popped
     }
 }
 
-impl<A: Actor> WeakMailboxSender<A> {
-    pub(crate) fn upgrade(&self) -> Option<MailboxSender<A>> {
-        match self {
-            Self::Bounded(tx) => tx.upgrade().map(MailboxSender::Bounded),
-            Self::Unbounded(tx) => tx.upgrade().map(MailboxSender::Unbounded),
-        }
+/// Counts a sender among those waiting for room while it lives.
+struct RoomWaiter<'a>(&'a AtomicUsize);
+
+impl<'a> RoomWaiter<'a> {
+    fn new(waiters: &'a AtomicUsize) -> Self {
+        waiters.fetch_add(1, Ordering::SeqCst);
+        Self(waiters)
     }
 }
 
-pub(crate) enum MailboxReceiver<A: Actor> {
-    Bounded(mpsc::Receiver<Envelope<A>>),
-    Unbounded(mpsc::UnboundedReceiver<Envelope<A>>, Arc<ActorCell>),
+impl Drop for RoomWaiter<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Reserves a place in the mailbox of `cell` (an actor of type `A`), or says why not,
+/// without waiting.
+pub(crate) fn try_reserve<A: Actor>(cell: &ActorCell) -> Result<Permit<'_, A>, TryReserveError> {
+    cell.mailbox()
+        .try_reserve_place()
+        .map(|()| Permit::new(cell))
+}
+
+/// Waits for room in the mailbox of `cell` (an actor of type `A`). `Err` means the mailbox
+/// is closed.
+///
+/// Cancel safety: dropping the future gives up the place in line and nothing else.
+pub(crate) async fn reserve<A: Actor>(cell: &ActorCell) -> Result<Permit<'_, A>, ()> {
+    cell.mailbox().reserve_place().await?;
+    Ok(Permit::new(cell))
+}
+
+/// A reserved place in a mailbox: sending into it cannot fail. Dropped unused, it gives
+/// the place back.
+pub(crate) struct Permit<'a, A: Actor> {
+    cell: &'a ActorCell,
+    _actor: PhantomData<fn(A)>,
+}
+
+impl<'a, A: Actor> Permit<'a, A> {
+    fn new(cell: &'a ActorCell) -> Self {
+        Self {
+            cell,
+            _actor: PhantomData,
+        }
+    }
+
+    /// Puts the message in the mailbox.
+    pub(crate) fn send<P: Dispatch<A>>(self, payload: P) {
+        let cell = self.cell;
+        std::mem::forget(self);
+        cell.mailbox().push(cell, Envelope::new(payload));
+    }
+}
+
+impl<A: Actor> Drop for Permit<'_, A> {
+    fn drop(&mut self) {
+        self.cell.mailbox().unreserve();
+    }
 }
 
 /// What a non-waiting receive found.
@@ -245,49 +326,120 @@ pub(crate) enum TryRecv<A: Actor> {
     Closed,
 }
 
+/// The actor's end of its mailbox. Exactly one exists per actor (made by [`receiver`]),
+/// which is what lets it take messages out of the lock-free queue.
+pub(crate) struct MailboxReceiver<A: Actor> {
+    cell: Arc<ActorCell>,
+    _actor: PhantomData<fn() -> A>,
+}
+
+/// The receiving end of the mailbox in `cell`.
+///
+/// # Safety
+///
+/// Call it once per cell: two receivers would pop the same queue concurrently.
+pub(crate) unsafe fn receiver<A: Actor>(cell: &Arc<ActorCell>) -> MailboxReceiver<A> {
+    MailboxReceiver {
+        cell: Arc::clone(cell),
+        _actor: PhantomData,
+    }
+}
+
+/// How many times a receive tries again, spinning, when a sender is midway through a push.
+const SPINS: u32 = 64;
+
 impl<A: Actor> MailboxReceiver<A> {
+    fn core(&self) -> &MailboxCore {
+        self.cell.mailbox()
+    }
+
+    /// Pops, spinning briefly over a sender that is midway through its push. `None`: a
+    /// push is still midway after the spins (its sender was likely preempted).
+    fn pop_settled(&self) -> Option<Pop> {
+        for _ in 0..SPINS {
+            // SAFETY: this is the mailbox's only receiver, and `&mut self` in every caller
+            // keeps its pops one at a time.
+            match unsafe { self.core().pop() } {
+                Pop::Inconsistent => std::hint::spin_loop(),
+                settled => return Some(settled),
+            }
+        }
+        None
+    }
+
+    fn envelope(node: std::ptr::NonNull<Header>) -> Envelope<A> {
+        // SAFETY: only envelopes for `A` are pushed into an `A`'s mailbox (permits are typed).
+        unsafe { Envelope::from_raw(node) }
+    }
+
+    /// Whether the mailbox is closed with every reservation taken out.
+    fn finished(&self) -> bool {
+        let core = self.core();
+        core.is_closed() && core.len() == 0
+    }
+
     pub(crate) fn try_recv(&mut self) -> TryRecv<A> {
-        use mpsc::error::TryRecvError;
-        let result = match self {
-            Self::Bounded(rx) => rx.try_recv(),
-            Self::Unbounded(rx, cell) => rx.try_recv().inspect(|_| cell.dequeued()),
-        };
-        match result {
-            Ok(envelope) => TryRecv::Message(envelope),
-            Err(TryRecvError::Empty) => TryRecv::Empty,
-            Err(TryRecvError::Disconnected) => TryRecv::Closed,
+        match self.pop_settled() {
+            Some(Pop::Node(node)) => TryRecv::Message(Self::envelope(node)),
+            Some(Pop::Empty) if self.finished() => TryRecv::Closed,
+            // A message that is midway counts as not there yet.
+            Some(Pop::Empty | Pop::Inconsistent) | None => TryRecv::Empty,
         }
     }
 
     /// Polls for the next message; `Ready(None)` once the mailbox is closed and drained.
-    pub(crate) fn poll_recv(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Envelope<A>>> {
-        match self {
-            Self::Bounded(rx) => rx.poll_recv(cx),
-            Self::Unbounded(rx, cell) => rx.poll_recv(cx).map(|received| {
-                if received.is_some() {
-                    cell.dequeued();
+    ///
+    /// The caller must have registered `cx`'s waker with the cell's idle waker first.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Envelope<A>>> {
+        loop {
+            match self.pop_settled() {
+                Some(Pop::Node(node)) => return Poll::Ready(Some(Self::envelope(node))),
+                Some(Pop::Empty) if self.finished() => return Poll::Ready(None),
+                Some(Pop::Empty | Pop::Inconsistent) => {}
+                None => {
+                    // A preempted sender: come back after others had their turn.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
-                received
-            }),
+            }
+            let core = self.core();
+            core.parked.store(true, Ordering::SeqCst);
+            // A message pushed before the store above is seen now; one pushed after it
+            // finds `parked` set and wakes this task.
+            match self.pop_settled() {
+                Some(Pop::Empty) if !self.finished() => return Poll::Pending,
+                Some(Pop::Node(node)) => {
+                    core.parked.store(false, Ordering::Relaxed);
+                    return Poll::Ready(Some(Self::envelope(node)));
+                }
+                // Finished, or a sender is midway: the next turn of the loop sorts it out.
+                _ => core.parked.store(false, Ordering::Relaxed),
+            }
         }
     }
 
-    /// Waits for the next message; `None` once the mailbox is closed and drained.
+    /// Waits for the next message; `None` once the mailbox is closed and drained (it waits
+    /// for senders that reserved a place before the close and are putting their message in).
     pub(crate) async fn recv(&mut self) -> Option<Envelope<A>> {
-        match self {
-            Self::Bounded(rx) => rx.recv().await,
-            Self::Unbounded(rx, cell) => rx.recv().await.inspect(|_| cell.dequeued()),
+        loop {
+            match self.pop_settled() {
+                Some(Pop::Node(node)) => return Some(Self::envelope(node)),
+                Some(Pop::Empty) if self.finished() => return None,
+                _ if self.core().is_closed() => tokio::task::yield_now().await,
+                _ => {
+                    let cell = Arc::clone(&self.cell);
+                    return std::future::poll_fn(|cx| {
+                        cell.register_idle(cx.waker());
+                        self.poll_recv(cx)
+                    })
+                    .await;
+                }
+            }
         }
     }
 
     /// Refuses new messages; those already queued can still be received.
     pub(crate) fn close(&mut self) {
-        match self {
-            Self::Bounded(rx) => rx.close(),
-            Self::Unbounded(rx, _) => rx.close(),
-        }
+        self.core().close();
     }
 }

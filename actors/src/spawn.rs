@@ -178,16 +178,15 @@ impl<A: Actor> ActorBuilder<A> {
         let mailbox = self.mailbox.unwrap_or_else(A::mailbox);
         let cell = Arc::new(ActorCell::new(
             std::any::type_name::<A>(),
+            mailbox,
             system.ask_timeout(),
             system.handle().coarse_clock().clone(),
             Some(Arc::downgrade(parent)),
             A::supervision,
         ));
-        let (sender, receiver) = mailbox::channel(mailbox, &cell);
-        let actor = ActorRef {
-            sender,
-            cell: Arc::clone(&cell),
-        };
+        // SAFETY: the one receiver of this new cell's mailbox.
+        let receiver = unsafe { mailbox::receiver(&cell) };
+        let actor = ActorRef::from_cell(Arc::clone(&cell));
         system.track(&cell);
         if !supervision::adopt(parent, &cell, restart) {
             // The parent (or the system) is shutting down: stop as soon as started.

@@ -179,6 +179,8 @@ impl System {
         let slot = extensions.get_or_insert_with(|| {
             let root = Arc::new(ActorCell::new(
                 "system",
+                // The root takes no messages: its mailbox stays empty.
+                crate::Mailbox::unbounded(),
                 config.ask_timeout,
                 handle.coarse_clock().clone(),
                 None,

@@ -18,7 +18,6 @@
 //! Every send happens under both switches' locks, so once a handle's `cancel` (or the
 //! incarnation's end) has returned, nothing more is sent.
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -358,9 +357,8 @@ async fn interval<B, M, F>(
             _waiting: waiting,
             sender: tracing::enabled!(tracing::Level::TRACE).then(tracing::Span::current),
         };
-        match control.while_live(false, || permit.send(tick)) {
-            Some(Ok(())) => {}
-            _ => return,
+        if control.while_live(false, || permit.send(tick)).is_none() {
+            return;
         }
         due = if late {
             playhouse_runtime::deadline_after(period)
@@ -384,25 +382,21 @@ where
     A: Handler<M>,
     M: Message,
 {
-    fn message_type(&self) -> &'static str {
+    fn message_type() -> &'static str {
         std::any::type_name::<M>()
     }
 
     fn dispatch<'a>(
-        self: Box<Self>,
+        self,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,
     ) -> SlotFuture<'a> {
         // Dropping the permit here lets the next tick in while this one is handled.
-        let Tick { message, .. } = *self;
+        let Tick { message, .. } = self;
         slot.put(async move {
             actor.handle(message, ctx).await;
         })
-    }
-
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
-        self
     }
 
     fn sender_span(&self) -> Option<&tracing::Span> {
@@ -546,7 +540,7 @@ impl Control {
         if target.cell.refusing() {
             return None;
         }
-        match target.sender.try_reserve(target.cell.queued()) {
+        match target.try_reserve() {
             Ok(permit) => return Some((permit, false)),
             Err(TryReserveError::Closed) => return None,
             Err(TryReserveError::Full) => {}
@@ -554,7 +548,7 @@ impl Control {
         let permit = tokio::select! {
             biased;
             () = self.stopped(&target.cell) => return None,
-            permit = target.sender.reserve(target.cell.queued()) => permit.ok()?,
+            permit = target.reserve() => permit.ok()?,
         };
         // It may have been told to stop while this waited.
         (!target.cell.refusing()).then_some((permit, true))
@@ -577,10 +571,8 @@ impl Control {
             }
             return false;
         };
-        matches!(
-            self.while_live(last, || send_tell(permit, message)),
-            Some(Ok(()))
-        )
+        self.while_live(last, || send_tell(permit, message))
+            .is_some()
     }
 
     /// Runs `send` unless it was stopped or its incarnation ended, holding both locks

@@ -1,9 +1,9 @@
 //! Heap allocations per `tell` and per `ask` on the hot path, counted.
 //!
 //! The counts are upper bounds: a change that adds an allocation per message fails here.
-//! Measured today (see the envelope module docs): a `tell` of a message that carries data
-//! costs 1 allocation (the envelope box; the handler future reuses the actor's slot), a
-//! zero-sized message none, an `ask` 2 (the envelope and tokio's oneshot for the reply).
+//! Measured today (see the envelope module docs): a `tell` costs 1 allocation (the envelope's
+//! node, which is also its link in the mailbox queue; the handler future reuses the actor's
+//! slot), an `ask` 2 (the node and tokio's oneshot for the reply).
 
 use std::alloc::{GlobalAlloc, Layout, System as SystemAllocator};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -67,7 +67,7 @@ fn allocations_per_round(work: impl AsyncFnOnce(&ActorRef<Counter>)) -> f64 {
     let runtime = playhouse::Builder::new_current_thread().build().unwrap();
     let per_round = runtime.block_on(async {
         let counter = Counter::spawn(Counter::default());
-        // Warm up: the mailbox's blocks, the tracing callsites, the actor's task.
+        // Warm up: the tracing callsites, the actor's task, the handler's future slot.
         for _ in 0..ROUNDS {
             counter.tell(Add(1)).await.unwrap();
         }
@@ -104,8 +104,10 @@ fn allocations_per_message() {
     });
     println!("allocations per tell: {tell:.2}, per tell of a zero-sized message: {tell_zero_sized:.2}, per ask: {ask:.2}");
     assert!(tell <= 1.01, "a tell costs {tell:.2} allocations");
+    // The message's node is its link in the mailbox queue, so even a zero-sized message
+    // has one (and the mailbox itself allocates nothing per message).
     assert!(
-        tell_zero_sized <= 0.01,
+        tell_zero_sized <= 1.01,
         "a tell of a zero-sized message costs {tell_zero_sized:.2} allocations"
     );
     assert!(ask <= 2.01, "an ask costs {ask:.2} allocations");

@@ -1,12 +1,12 @@
 //! `WeakActorRef<A>`: a reference that does not keep the mailbox allocated.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::{Arc, Weak};
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::cell::{ActorCell, ActorId};
-use crate::mailbox::WeakMailboxSender;
 
 /// A reference to an actor that does not keep its mailbox and shared state allocated.
 ///
@@ -33,17 +33,17 @@ use crate::mailbox::WeakMailboxSender;
 /// # }
 /// ```
 pub struct WeakActorRef<A: Actor> {
-    sender: WeakMailboxSender<A>,
     cell: Weak<ActorCell>,
     id: ActorId,
+    _actor: PhantomData<fn(A)>,
 }
 
 impl<A: Actor> WeakActorRef<A> {
     pub(crate) fn new(actor: &ActorRef<A>) -> Self {
         Self {
-            sender: actor.sender.downgrade(),
             cell: Arc::downgrade(&actor.cell),
             id: actor.id(),
+            _actor: PhantomData,
         }
     }
 
@@ -58,17 +58,16 @@ impl<A: Actor> WeakActorRef<A> {
         if !cell.is_alive() {
             return None;
         }
-        let sender = self.sender.upgrade()?;
-        Some(ActorRef { sender, cell })
+        Some(ActorRef::from_cell(cell))
     }
 }
 
 impl<A: Actor> Clone for WeakActorRef<A> {
     fn clone(&self) -> Self {
         Self {
-            sender: self.sender.clone(),
             cell: Weak::clone(&self.cell),
             id: self.id,
+            _actor: PhantomData,
         }
     }
 }

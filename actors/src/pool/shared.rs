@@ -36,18 +36,18 @@ enum Attempt {
     Refused,
 }
 
-/// Puts a message in a reserved place; gives it back if the mailbox closed meanwhile.
+/// Puts a message in a reserved place.
 trait Put<A: Actor, M> {
-    fn put(&mut self, permit: Permit<'_, A>, message: M) -> Result<(), M>;
+    fn put(&mut self, permit: Permit<'_, A>, message: M);
 }
 
 impl<A, M, F> Put<A, M> for F
 where
     A: Actor,
-    F: FnMut(Permit<'_, A>, M) -> Result<(), M>,
+    F: FnMut(Permit<'_, A>, M),
 {
-    fn put(&mut self, permit: Permit<'_, A>, message: M) -> Result<(), M> {
-        self(permit, message)
+    fn put(&mut self, permit: Permit<'_, A>, message: M) {
+        self(permit, message);
     }
 }
 
@@ -174,15 +174,12 @@ impl<A: Actor> Shared<A> {
             if worker.cell.refusing() {
                 continue;
             }
-            match worker.sender.try_reserve(worker.cell.queued()) {
+            match worker.try_reserve() {
                 Ok(permit) => {
-                    let Some(message) = slot.take() else {
-                        return Attempt::Delivered;
-                    };
-                    match put.put(permit, message) {
-                        Ok(()) => return Attempt::Delivered,
-                        Err(message) => *slot = Some(message),
+                    if let Some(message) = slot.take() {
+                        put.put(permit, message);
                     }
+                    return Attempt::Delivered;
                 }
                 Err(TryReserveError::Full) => full = true,
                 Err(TryReserveError::Closed) => {}
@@ -225,7 +222,7 @@ impl<A: Actor> Shared<A> {
                 .iter()
                 .map(|index| &workers[index])
                 .filter(|worker| !worker.cell.refusing())
-                .map(|worker| Box::pin(worker.sender.reserve(worker.cell.queued())))
+                .map(|worker| Box::pin(worker.reserve()))
                 .collect();
             let room = poll_fn(|cx| {
                 if changed.as_mut().poll(cx).is_ready() {
@@ -250,11 +247,10 @@ impl<A: Actor> Shared<A> {
             // Nothing has room after all (the list changed, or every mailbox closed): look
             // again; a stopped pool then shows as refusing.
             let Some(permit) = room else { continue };
-            let Some(message) = slot.take() else { return };
-            match put.put(permit, message) {
-                Ok(()) => return,
-                Err(message) => *slot = Some(message),
+            if let Some(message) = slot.take() {
+                put.put(permit, message);
             }
+            return;
         }
     }
 
@@ -309,9 +305,8 @@ impl<A: Actor> Shared<A> {
         let mut reply = None;
         let put = |permit: Permit<'_, A>, message: M| {
             let (reply_sender, reply_receiver) = oneshot::channel();
-            send_ask(permit, message, ReplyTo::new(reply_sender))?;
+            send_ask(permit, message, ReplyTo::new(reply_sender));
             reply = Some(reply_receiver);
-            Ok(())
         };
         let delivery = deadline.run(self.deliver(route, &mut slot, put)).await;
         if let Some(message) = slot {
