@@ -28,19 +28,26 @@ pub(crate) async fn run<A: Actor>(
 ) -> ExitReason {
     let cell = Arc::clone(ctx.cell());
     let stop_timeout = ctx.system().stop_timeout();
+    // The cold steps (stopping children, `on_stop`) are boxed: an idle actor's future is
+    // then only as large as its receive loop.
     let reason = match start(args, ctx, &cell).await {
         Err(reason) => {
-            supervision::stop_children(&cell, reason == ExitReason::Killed, stop_timeout).await;
+            Box::pin(supervision::stop_children(
+                &cell,
+                reason == ExitReason::Killed,
+                stop_timeout,
+            ))
+            .await;
             reason
         }
         Ok(mut actor) => {
             let reason = receive(&mut actor, ctx, mailbox, &cell).await;
             let killed = reason == ExitReason::Killed;
-            supervision::stop_children(&cell, killed, stop_timeout).await;
+            Box::pin(supervision::stop_children(&cell, killed, stop_timeout)).await;
             let reason = if killed {
                 reason
             } else {
-                stop(&mut actor, ctx, &cell, reason).await
+                Box::pin(stop(&mut actor, ctx, &cell, reason)).await
             };
             // The actor's own `Drop` is user code too.
             match drop_catching(actor) {
@@ -95,7 +102,9 @@ async fn receive<A: Actor>(
             // Before a failure or restart takes effect, so the actor hears why.
             cell.clear_signals(NOTICE);
             while let Some(notice) = cell.next_notice() {
-                if let Some(reason) = hear(actor, ctx, cell, notice).await {
+                // Boxed: notices are rare, and their state would otherwise widen every
+                // idle actor's future.
+                if let Some(reason) = Box::pin(hear(actor, ctx, cell, notice)).await {
                     return reason;
                 }
             }

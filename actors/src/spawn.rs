@@ -234,7 +234,8 @@ async fn lifetime<A: Actor>(
             Next::Restart(delay) => {
                 cell.clear_signals(seen);
                 supervision::reopen(&cell);
-                if !backoff(&cell, delay).await {
+                // Boxed: a timer is large, and most actors never restart.
+                if !Box::pin(backoff(&cell, delay)).await {
                     break ExitReason::Shutdown;
                 }
             }
