@@ -7,6 +7,7 @@
 //! Implementation detail: a `tell` costs one allocation, the node; an `ask` adds tokio's
 //! oneshot for the reply.
 
+use std::alloc::Layout;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -17,7 +18,7 @@ use tokio::sync::oneshot;
 use crate::actor::Actor;
 use crate::context::Context;
 use crate::future_slot::{FutureSlot, SlotFuture};
-use crate::mailbox::{ErasedVTable, Header, Permit};
+use crate::mailbox::{ErasedVTable, Header, MailboxCore, Permit};
 use crate::message::{Handler, Message};
 
 /// A message on its way to an actor of type `A`: a pointer to one heap node that holds the
@@ -45,6 +46,7 @@ struct VTable<A: Actor> {
     erased: ErasedVTable,
     dispatch: for<'a> unsafe fn(
         NonNull<Header>,
+        &MailboxCore,
         &'a mut A,
         &'a mut Context<A>,
         &'a mut FutureSlot,
@@ -60,6 +62,7 @@ impl<A: Actor, P: Dispatch<A>> Vtables<A, P> {
             message_type: P::message_type,
             sender_span: Self::sender_span,
             drop: Self::drop,
+            layout: Layout::new::<Node<P>>(),
         },
         dispatch: Self::dispatch,
     };
@@ -86,27 +89,43 @@ impl<A: Actor, P: Dispatch<A>> Vtables<A, P> {
     /// As [`drop`](Self::drop).
     unsafe fn dispatch<'a>(
         node: NonNull<Header>,
+        mailbox: &MailboxCore,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,
     ) -> SlotFuture<'a> {
-        // SAFETY: caller's contract. The node is freed here, before the handler runs.
-        let node = unsafe { Box::from_raw(node.cast::<Node<P>>().as_ptr()) };
-        let Node { payload, .. } = *node;
+        let typed = node.cast::<Node<P>>();
+        // SAFETY: caller's contract: an owned, live `Node<P>`. Its payload is moved out
+        // here; the memory, header intact, goes back to the mailbox for a later message
+        // (or to the allocator), before the handler runs.
+        let payload = unsafe { std::ptr::addr_of!((*typed.as_ptr()).payload).read() };
+        // SAFETY: the payload is gone; the header still names the node's layout.
+        unsafe { mailbox.recycle(node) };
         payload.dispatch(actor, ctx, slot)
     }
 }
 
 impl<A: Actor> Envelope<A> {
-    /// Puts `payload` in a node of its own: the one allocation of a message.
-    pub(crate) fn new<P: Dispatch<A>>(payload: P) -> Self {
+    /// Puts `payload` in a node of its own: the one allocation of a message, unless the
+    /// mailbox has the memory of a handled message of the same size to reuse.
+    pub(crate) fn new<P: Dispatch<A>>(mailbox: &MailboxCore, payload: P) -> Self {
         let vtable: &'static VTable<A> = Vtables::<A, P>::VTABLE;
-        let node = Box::new(Node {
+        let node = Node {
             header: Header::new(&vtable.erased),
             payload,
-        });
+        };
+        let node = match mailbox.reuse(vtable.erased.layout) {
+            Some(memory) => {
+                let memory = memory.cast::<Node<P>>();
+                // SAFETY: `reuse` hands out memory of exactly `Node<P>`'s layout that
+                // nothing else uses.
+                unsafe { memory.as_ptr().write(node) };
+                memory
+            }
+            None => NonNull::from(Box::leak(Box::new(node))),
+        };
         Self {
-            node: NonNull::from(Box::leak(node)).cast(),
+            node: node.cast(),
             _actor: PhantomData,
         }
     }
@@ -151,6 +170,7 @@ impl<A: Actor> Envelope<A> {
     /// placed in `slot`.
     pub(crate) fn dispatch<'a>(
         self,
+        mailbox: &MailboxCore,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,
@@ -159,7 +179,7 @@ impl<A: Actor> Envelope<A> {
         let node = self.into_raw();
         // SAFETY: every node in `A`'s mailbox was made by `Envelope::<A>::new`, whose erased
         // vtable is the first field of a `VTable<A>`; the node is handed over exactly once.
-        unsafe { ((*vtable).dispatch)(node, actor, ctx, slot) }
+        unsafe { ((*vtable).dispatch)(node, mailbox, actor, ctx, slot) }
     }
 }
 

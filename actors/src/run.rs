@@ -146,7 +146,7 @@ async fn receive<A: Actor>(
 
         let message_type = envelope.message_type();
         let span = trace::message_span(cell, message_type, envelope.sender_span());
-        let mut handler = envelope.dispatch(actor, ctx, &mut slot);
+        let mut handler = envelope.dispatch(cell.mailbox(), actor, ctx, &mut slot);
         match Guarded::new(&mut handler, cell).instrument(span).await {
             Outcome::Done(()) => {}
             Outcome::Killed => {

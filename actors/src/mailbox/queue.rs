@@ -34,6 +34,8 @@ pub(crate) struct ErasedVTable {
     pub(crate) sender_span: for<'a> unsafe fn(&'a Header) -> Option<&'a tracing::Span>,
     /// Drops the payload and frees the node.
     pub(crate) drop: unsafe fn(NonNull<Header>),
+    /// The layout of the whole node, to reuse or free its memory.
+    pub(crate) layout: std::alloc::Layout,
 }
 
 fn stub_type() -> &'static str {
@@ -52,6 +54,7 @@ static STUB: ErasedVTable = ErasedVTable {
     message_type: stub_type,
     sender_span: stub_span,
     drop: stub_drop,
+    layout: std::alloc::Layout::new::<Header>(),
 };
 
 /// What [`Queue::pop`] found.
@@ -213,6 +216,7 @@ mod tests {
         message_type: stub_type,
         sender_span: stub_span,
         drop: drop_test,
+        layout: std::alloc::Layout::new::<TestNode>(),
     };
 
     fn node(value: u64) -> NonNull<Header> {
