@@ -127,15 +127,19 @@ impl<A: Actor> ActorRef<A> {
         if self.cell.refusing() {
             return Err(SendError(message));
         }
-        match self.reserve().await {
-            // The actor may have started stopping while this waited for room.
-            Ok(_) if self.cell.refusing() => Err(SendError(message)),
-            Ok(permit) => {
-                send_tell(permit, message);
-                Ok(())
-            }
-            Err(()) => Err(SendError(message)),
-        }
+        // Room is usually there: only a full mailbox makes the sender wait.
+        let permit = match self.try_reserve() {
+            Ok(permit) => permit,
+            Err(TryReserveError::Closed) => return Err(SendError(message)),
+            Err(TryReserveError::Full) => match self.reserve().await {
+                // The actor may have started stopping while this waited for room.
+                Ok(_) if self.cell.refusing() => return Err(SendError(message)),
+                Ok(permit) => permit,
+                Err(()) => return Err(SendError(message)),
+            },
+        };
+        send_tell(permit, message);
+        Ok(())
     }
 
     /// Sends a message now or gives it back: never waits.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::exit::ExitReason;
+use crate::idle_waker::IdleWaker;
 use crate::mailbox::{Mailbox, MailboxCore};
 use crate::supervision::{Notice, Relations, Supervision};
 
@@ -68,9 +69,8 @@ pub struct ActorCell {
     /// Wakes a handler's kill wait when a signal arrives; one permit is kept if none waits.
     wake: Notify,
     /// Wakes the actor's loop while it waits for mail: a lock-free slot for its task's
-    /// waker, registered again each time the mailbox runs empty (cheaper than a `Notify`
-    /// waiter, which the loop used to make and drop for every message).
-    idle: atomic_waker::AtomicWaker,
+    /// waker, registered each time the mailbox runs empty (for free when unchanged).
+    idle: IdleWaker,
     exit: OnceLock<ExitReason>,
     exited: Notify,
     /// The supervisor: another actor, or the system's root. `None` only for the root.
@@ -102,7 +102,7 @@ impl ActorCell {
             signals: AtomicU8::new(0),
             mailbox: MailboxCore::new(mailbox),
             wake: Notify::new(),
-            idle: atomic_waker::AtomicWaker::new(),
+            idle: IdleWaker::new(),
             exit: OnceLock::new(),
             exited: Notify::new(),
         }
@@ -145,6 +145,12 @@ impl ActorCell {
     /// Check the signals again after this: one that came just before is not missed then.
     pub(crate) fn register_idle(&self, waker: &std::task::Waker) {
         self.idle.register(waker);
+    }
+
+    /// Forgets the loop's waker once the actor has ended: it would keep the finished task's
+    /// memory alive for as long as references to the actor exist.
+    pub(crate) fn clear_idle(&self) {
+        self.idle.clear();
     }
 
     pub(crate) fn signals(&self) -> u8 {

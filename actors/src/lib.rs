@@ -123,6 +123,7 @@ mod envelope;
 mod error;
 mod exit;
 mod future_slot;
+mod idle_waker;
 mod mailbox;
 mod message;
 pub mod pool;

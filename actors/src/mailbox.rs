@@ -12,9 +12,9 @@ mod queue;
 
 pub(crate) use queue::{ErasedVTable, Header};
 
+use std::alloc::Layout;
 use std::marker::PhantomData;
 use std::pin::pin;
-use std::alloc::Layout;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -312,6 +312,7 @@ impl ExitGuard {
         self.system.registry().release(&self.cell);
         self.system.record_end(&self.cell, &reason);
         self.system.untrack(&self.cell);
+        self.cell.clear_idle();
         self.cell.finish(reason);
     }
 }
