@@ -16,6 +16,8 @@ const IDLE: u8 = 0;
 const REGISTERING: u8 = 1;
 /// Somebody is waking the waker.
 const WAKING: u8 = 2;
+/// Another wake came in while the waker was being woken or replaced.
+const AGAIN: u8 = 4;
 
 pub(crate) struct IdleWaker {
     state: AtomicU8,
@@ -50,25 +52,38 @@ impl IdleWaker {
         {
             return;
         }
-        match self
-            .state
-            .compare_exchange(IDLE, REGISTERING, Ordering::Acquire, Ordering::Acquire)
-        {
-            Ok(_) => {
-                // SAFETY: `REGISTERING` excludes wakers from reading the slot.
-                unsafe { *self.waker.get() = Some(waker.clone()) };
-                if self
-                    .state
-                    .compare_exchange(REGISTERING, IDLE, Ordering::AcqRel, Ordering::Acquire)
-                    .is_err()
-                {
-                    // A wake came in meanwhile and left it to us.
-                    self.state.store(IDLE, Ordering::Release);
-                    waker.wake_by_ref();
+        let mut woken = false;
+        loop {
+            match self.state.compare_exchange(
+                IDLE,
+                REGISTERING,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    // SAFETY: `REGISTERING` excludes wakers from reading the slot.
+                    unsafe { *self.waker.get() = Some(waker.clone()) };
+                    if self
+                        .state
+                        .compare_exchange(REGISTERING, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                        .is_err()
+                    {
+                        // A wake came in meanwhile and left it to us.
+                        self.state.store(IDLE, Ordering::Release);
+                        waker.wake_by_ref();
+                    }
+                    return;
+                }
+                Err(_) => {
+                    // Being woken right now, maybe through the old waker: wake this one too,
+                    // then store it once the wake is over (a moment).
+                    if !woken {
+                        waker.wake_by_ref();
+                        woken = true;
+                    }
+                    std::hint::spin_loop();
                 }
             }
-            // Being woken right now: the wake may have read the old waker, so wake this one.
-            Err(_) => waker.wake_by_ref(),
         }
     }
 
@@ -96,16 +111,33 @@ impl IdleWaker {
     }
 
     /// Wakes the registered waker, if any.
+    ///
+    /// The waker is woken in place (by reference), while this call holds `WAKING`. A wake
+    /// that arrives meanwhile cannot just leave it to the holder, whose wake may have come
+    /// before the event this one announces: it sets `AGAIN`, and the holder wakes once more.
     pub(crate) fn wake(&self) {
-        if self.state.fetch_or(WAKING, Ordering::AcqRel) == IDLE {
-            // SAFETY: `WAKING` (taken from `IDLE`) excludes the registrant's writes.
+        let before = self.state.fetch_or(WAKING | AGAIN, Ordering::AcqRel);
+        if before & (WAKING | REGISTERING) != 0 {
+            // The holder (or the registrant) sees `AGAIN` and wakes for us.
+            return;
+        }
+        loop {
+            // Cleared before waking: a wake from now on is covered by the one below, or
+            // sets `AGAIN` again.
+            self.state.fetch_and(!AGAIN, Ordering::AcqRel);
+            // SAFETY: `WAKING` (taken from a state without it or `REGISTERING`) excludes
+            // the registrant's writes.
             if let Some(waker) = unsafe { &*self.waker.get() } {
                 waker.wake_by_ref();
             }
-            self.state.fetch_and(!WAKING, Ordering::Release);
+            if self
+                .state
+                .compare_exchange(WAKING, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return;
+            }
         }
-        // Otherwise a registration is in progress (it sees `WAKING` and wakes its new
-        // waker) or another wake is (it wakes the same waker).
     }
 }
 
@@ -158,6 +190,52 @@ mod tests {
             2,
             "the test's waker and `other` itself"
         );
+    }
+
+    struct Unpark(std::thread::Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    #[test]
+    fn no_wake_is_lost_between_many_wakers_and_a_registrant_that_sleeps() {
+        const WAKERS: usize = 3;
+        const EACH: usize = 20_000;
+        let slot = Arc::new(IdleWaker::new());
+        let events = Arc::new(AtomicUsize::new(0));
+        let wakers: Vec<_> = (0..WAKERS)
+            .map(|_| {
+                let (slot, events) = (Arc::clone(&slot), Arc::clone(&events));
+                std::thread::spawn(move || {
+                    for _ in 0..EACH {
+                        events.fetch_add(1, Ordering::SeqCst);
+                        slot.wake();
+                    }
+                })
+            })
+            .collect();
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut seen = 0;
+        while seen < WAKERS * EACH {
+            slot.register(&waker);
+            let now = events.load(Ordering::SeqCst);
+            if now == seen {
+                let started = std::time::Instant::now();
+                std::thread::park_timeout(std::time::Duration::from_secs(5));
+                let after = events.load(Ordering::SeqCst);
+                assert!(
+                    after == seen || started.elapsed() < std::time::Duration::from_secs(5),
+                    "an event came in and its wake was lost"
+                );
+            }
+            seen = now;
+        }
+        for waker in wakers {
+            waker.join().unwrap();
+        }
     }
 
     #[test]

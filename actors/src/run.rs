@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use tokio::sync::futures::Notified;
-use tracing::Instrument;
 
 use crate::actor::Actor;
 use crate::cell::{short_type_name, ActorCell, FAIL, KILL, NOTICE, RESTART, SHUTDOWN, STOP};
@@ -147,7 +146,7 @@ async fn receive<A: Actor>(
         let message_type = envelope.message_type();
         let span = trace::message_span(cell, message_type, envelope.sender_span());
         let mut handler = envelope.dispatch(cell.mailbox(), actor, ctx, &mut slot);
-        match Guarded::new(&mut handler, cell).instrument(span).await {
+        match Guarded::new(&mut handler, cell).within(&span).await {
             Outcome::Done(()) => {}
             Outcome::Killed => {
                 // The message was taken but not handled: the asker hears `Dropped`, and it
@@ -230,6 +229,8 @@ struct Guarded<'a, F> {
     future: &'a mut F,
     cell: &'a ActorCell,
     kill_wait: Option<Pin<Box<Notified<'a>>>>,
+    /// Entered around each poll, if anybody records it.
+    span: Option<&'a tracing::Span>,
 }
 
 impl<'a, F> Guarded<'a, F> {
@@ -238,7 +239,14 @@ impl<'a, F> Guarded<'a, F> {
             future,
             cell,
             kill_wait: None,
+            span: None,
         }
+    }
+
+    /// Polls inside `span` (a disabled span costs nothing: it is not even entered).
+    fn within(mut self, span: &'a tracing::Span) -> Self {
+        self.span = (!span.is_disabled()).then_some(span);
+        self
     }
 }
 
@@ -247,6 +255,7 @@ impl<F: Future + Unpin> Future for Guarded<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let _entered = this.span.map(tracing::Span::enter);
         match catch_panic(|| Pin::new(&mut *this.future).poll(cx)) {
             Ok(Poll::Ready(output)) => return Poll::Ready(Outcome::Done(output)),
             Err(message) => return Poll::Ready(Outcome::Panicked(message)),

@@ -177,11 +177,14 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        if self.inner.config.owns_threads {
+        // A span nobody records is not worth carrying (40 bytes per task) and entering on
+        // every poll.
+        match (self.inner.config.owns_threads, span.is_disabled()) {
             // Every thread of this runtime already finds the system: skip the task-local.
-            self.inner.tokio.spawn(future.instrument(span))
-        } else {
-            self.inner.tokio.spawn(self.scope(future).instrument(span))
+            (true, true) => self.inner.tokio.spawn(future),
+            (true, false) => self.inner.tokio.spawn(future.instrument(span)),
+            (false, true) => self.inner.tokio.spawn(self.scope(future)),
+            (false, false) => self.inner.tokio.spawn(self.scope(future).instrument(span)),
         }
     }
 
