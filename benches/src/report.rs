@@ -381,6 +381,10 @@ pub(crate) fn benchmarks_md(summary: &Summary) -> String {
          peer's, metric by metric; the number in parentheses is Playhouse's rate as a multiple \
          of that peer's (below 1x: slower).\n\n",
     );
+    // What the generated numbers cannot say: where the missed targets go, from profiles
+    // (hand-written, kept next to the suite).
+    out.push_str(include_str!("../PROFILE.md"));
+    out.push('\n');
     out.push_str("## Results\n\nMedians; in parentheses the median ratio to the baseline (raw tokio) taken pair by pair.\n\n");
     out.push_str(&results_table(summary));
     out.push_str(
