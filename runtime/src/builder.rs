@@ -178,7 +178,7 @@ impl Builder {
 
         // Worker threads learn their system when they start, so that `Handle::current`
         // works on them; the handle exists only once tokio has built the runtime.
-        let slot: Arc<OnceLock<Handle>> = Arc::new(OnceLock::new());
+        let slot: crate::handle::ThreadSlot = Arc::new(OnceLock::new());
         let mut tokio_builder = match flavor {
             Flavor::MultiThread => tokio::runtime::Builder::new_multi_thread(),
             Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
@@ -199,7 +199,7 @@ impl Builder {
         let tokio_runtime = tokio_builder.build().map_err(BuildError::io)?;
         let handle = Handle::new(tokio_runtime.handle().clone(), config, extensions);
         // Threads may already run; they read the slot when asked, so setting it now is enough.
-        let _ = slot.set(handle.clone());
+        let _ = slot.set(crate::handle::WeakHandle::new(&handle));
         Ok(Runtime::new(tokio_runtime, handle))
     }
 

@@ -43,24 +43,49 @@ tokio::task_local! {
     static TASK_CURRENT: Handle;
 }
 
-thread_local! {
-    static THREAD_CURRENT: RefCell<Option<Arc<OnceLock<Handle>>>> = const { RefCell::new(None) };
+/// Where a thread finds its system: set once the system exists. It holds the handle only
+/// weakly: tokio keeps this slot (in the thread-start hook) for as long as its runtime
+/// lives, and the handle keeps the tokio runtime, so a strong handle here would be a cycle
+/// that leaks the whole system.
+pub(crate) type ThreadSlot = Arc<OnceLock<WeakHandle>>;
+
+/// A handle that does not keep its system alive.
+#[derive(Debug)]
+pub(crate) struct WeakHandle(std::sync::Weak<Inner>);
+
+impl WeakHandle {
+    pub(crate) fn new(handle: &Handle) -> Self {
+        Self(Arc::downgrade(&handle.inner))
+    }
+
+    fn upgrade(&self) -> Option<Handle> {
+        self.0.upgrade().map(|inner| Handle { inner })
+    }
 }
 
-pub(crate) fn set_thread_current(slot: Option<Arc<OnceLock<Handle>>>) {
+thread_local! {
+    static THREAD_CURRENT: RefCell<Option<ThreadSlot>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn set_thread_current(slot: Option<ThreadSlot>) {
     THREAD_CURRENT.with(|current| *current.borrow_mut() = slot);
 }
 
 /// Makes `handle` the current system of this thread until dropped, then restores the
 /// previous one.
 pub(crate) struct ThreadGuard {
-    previous: Option<Arc<OnceLock<Handle>>>,
+    previous: Option<ThreadSlot>,
+    /// Keeps the system alive while the thread is inside it.
+    _handle: Handle,
 }
 
 pub(crate) fn enter_thread(handle: &Handle) -> ThreadGuard {
-    let slot = Arc::new(OnceLock::from(handle.clone()));
+    let slot = Arc::new(OnceLock::from(WeakHandle::new(handle)));
     let previous = THREAD_CURRENT.with(|current| current.borrow_mut().replace(slot));
-    ThreadGuard { previous }
+    ThreadGuard {
+        previous,
+        _handle: handle.clone(),
+    }
 }
 
 impl Drop for ThreadGuard {
@@ -119,7 +144,7 @@ impl Handle {
             current
                 .borrow()
                 .as_ref()
-                .and_then(|slot| slot.get().cloned())
+                .and_then(|slot| slot.get().and_then(WeakHandle::upgrade))
         })
     }
 

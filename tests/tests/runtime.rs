@@ -202,3 +202,53 @@ async fn actors_find_their_system_when_attached() {
     assert!(actor.ask(WhereAmI).await.unwrap().0);
     system.shutdown().await;
 }
+
+/// Dropped with the system's extensions, so it tells whether the system was freed.
+struct DropFlag(Arc<AtomicUsize>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Actor)]
+struct Pinger;
+
+#[messages]
+impl Pinger {
+    #[message]
+    fn ping(&self) -> u32 {
+        1
+    }
+}
+
+#[test]
+fn a_runtime_frees_its_system_when_dropped() {
+    for current_thread in [false, true] {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let builder = if current_thread {
+            Builder::new_current_thread()
+        } else {
+            Builder::new().worker_threads(2)
+        };
+        let runtime = builder
+            .extension(DropFlag(Arc::clone(&dropped)))
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            // Actors, asks (the coarse clock) and worker threads that found the system.
+            let pinger = Pinger::spawn(Pinger);
+            assert_eq!(pinger.ask(Ping).await.unwrap(), 1);
+            let on_worker = tokio::spawn(async { System::current().live_actors() });
+            assert!(on_worker.await.unwrap() >= 1);
+        });
+        assert_eq!(dropped.load(Ordering::SeqCst), 0, "still in use");
+        runtime.shutdown();
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            1,
+            "the system outlived its runtime (a reference cycle)"
+        );
+    }
+}
