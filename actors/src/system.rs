@@ -171,6 +171,16 @@ impl System {
     /// Returns the actor system of a runtime handle, creating it on first use.
     pub fn from_handle(handle: &Handle) -> Self {
         let extensions = handle.extensions();
+        // The common case, on every `spawn` from outside an actor: the system exists.
+        if let Some(slot) = extensions.get::<StateSlot>() {
+            let state = Arc::clone(&slot.0);
+            if state.shutdown_hook.load(Ordering::Acquire) {
+                return Self {
+                    handle: handle.clone(),
+                    state,
+                };
+            }
+        }
         // Read the settings before get_or_insert_with: it holds a lock on the map.
         let config = extensions
             .get::<SystemConfig>()
