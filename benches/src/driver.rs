@@ -44,7 +44,15 @@ struct Sample {
 
 pub(crate) fn run(options: &Options) -> Result<(), String> {
     if let Some(path) = &options.from_samples {
-        let text = std::fs::read_to_string(path)
+        // `cargo bench` runs this from `benches/`; a relative path that is not found there
+        // is read from the workspace root, where the documented command is typed.
+        let path = if path.is_relative() && !path.exists() {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            root.parent().unwrap_or(root).join(path)
+        } else {
+            path.clone()
+        };
+        let text = std::fs::read_to_string(&path)
             .map_err(|error| format!("reading {}: {error}", path.display()))?;
         let (samples, scale, wall) = parse_samples(&text)?;
         let summary = summarize(&samples, scale, wall);
