@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use crate::actor::Actor;
 use crate::cell::{ActorCell, ActorId, KILL, STOP};
 use crate::deadline::{Deadline, Elapsed};
-use crate::envelope::{send_ask, send_tell, NoReply, ReplyTo};
+use crate::envelope::{send_ask, send_tell, ReplyTo};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::exit::ExitReason;
 use crate::mailbox::{self, Permit, TryReserveError};
@@ -226,12 +226,7 @@ impl<A: Actor> ActorRef<A> {
         };
         let (reply_sender, reply) = oneshot::channel();
         send_ask(permit, message, ReplyTo::new(reply_sender));
-        match deadline.run(reply).await {
-            Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(NoReply::Panicked(message)))) => Err(AskError::Panicked(message)),
-            Ok(Ok(Err(NoReply::Dropped)) | Err(_)) => Err(AskError::Dropped),
-            Err(Elapsed) => Err(AskError::Timeout),
-        }
+        deadline.reply(reply).await
     }
 
     /// Asks the actor to stop gracefully.

@@ -6,7 +6,12 @@ use std::task::Poll;
 use std::time::Duration;
 
 use playhouse_runtime::CoarseClock;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
+
+use crate::envelope::NoReply;
+use crate::error::AskError;
+use crate::message::Message;
 
 /// Timeouts at least this long are watched by the system's coarse deadline table (fired
 /// at most [`COARSE_RESOLUTION`](playhouse_runtime::COARSE_RESOLUTION) late, 1% of this),
@@ -65,6 +70,21 @@ impl<'a> Deadline<'a> {
             fired.map(|()| Err(Elapsed))
         })
         .await
+    }
+}
+
+impl Deadline<'_> {
+    /// Waits for an ask's reply until the deadline, and says what became of it.
+    pub(crate) async fn reply<M: Message>(
+        &mut self,
+        reply: oneshot::Receiver<Result<M::Reply, NoReply>>,
+    ) -> Result<M::Reply, AskError<M>> {
+        match self.run(reply).await {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(NoReply::Panicked(message)))) => Err(AskError::Panicked(message)),
+            Ok(Ok(Err(NoReply::Dropped)) | Err(_)) => Err(AskError::Dropped),
+            Err(Elapsed) => Err(AskError::Timeout),
+        }
     }
 }
 

@@ -161,8 +161,8 @@ impl MailboxCore {
         if spare_layout == layout {
             Some(spare)
         } else {
-            // SAFETY: the spare is ours now, allocated with its header's layout.
-            unsafe { std::alloc::dealloc(spare.as_ptr().cast(), spare_layout) };
+            // SAFETY: the spare is ours now, its payload already moved out.
+            unsafe { free_node(spare) };
             None
         }
     }
@@ -188,7 +188,7 @@ impl MailboxCore {
             return;
         }
         // SAFETY: caller's contract.
-        unsafe { std::alloc::dealloc(node.as_ptr().cast(), node.as_ref().vtable.layout) };
+        unsafe { free_node(node) };
     }
 
     fn bounded(&self) -> bool {
@@ -308,9 +308,22 @@ impl MailboxCore {
 impl Drop for MailboxCore {
     fn drop(&mut self) {
         if let Some(spare) = NonNull::new(*self.spare.get_mut()) {
-            // SAFETY: the spare is owned by the mailbox, allocated with its header's layout.
-            unsafe { std::alloc::dealloc(spare.as_ptr().cast(), spare.as_ref().vtable.layout) };
+            // SAFETY: the spare is owned by the mailbox, its payload already moved out.
+            unsafe { free_node(spare) };
         }
+    }
+}
+
+/// Frees a node's memory (not its payload) with the layout its header names.
+///
+/// # Safety
+///
+/// `node` must be owned, allocated with its header's layout, its payload moved out.
+unsafe fn free_node(node: NonNull<Header>) {
+    // SAFETY: caller's contract; the layout is read before the memory goes.
+    unsafe {
+        let layout = node.as_ref().vtable.layout;
+        std::alloc::dealloc(node.as_ptr().cast(), layout);
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::sync::{oneshot, Notify};
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::deadline::{Deadline, Elapsed};
-use crate::envelope::{send_ask, send_tell, NoReply, ReplyTo};
+use crate::envelope::{send_ask, send_tell, ReplyTo};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::mailbox::{Permit, TryReserveError};
 use crate::message::{Handler, Message};
@@ -318,12 +318,7 @@ impl<A: Actor> Shared<A> {
         let Some(reply) = reply else {
             return Err(AskError::Dropped);
         };
-        match deadline.run(reply).await {
-            Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(NoReply::Panicked(message)))) => Err(AskError::Panicked(message)),
-            Ok(Ok(Err(NoReply::Dropped)) | Err(_)) => Err(AskError::Dropped),
-            Err(Elapsed) => Err(AskError::Timeout),
-        }
+        deadline.reply(reply).await
     }
 
     pub(super) async fn broadcast<M>(&self, message: M) -> Result<usize, SendError<M>>
