@@ -66,10 +66,9 @@ pub struct ActorCell {
     signals: AtomicU8,
     /// The mailbox: its queue and counters live here, so a reference is one pointer.
     mailbox: MailboxCore,
-    /// Wakes a handler's kill wait when a signal arrives; one permit is kept if none waits.
-    wake: Notify,
-    /// Wakes the actor's loop while it waits for mail: a lock-free slot for its task's
-    /// waker, registered each time the mailbox runs empty (for free when unchanged).
+    /// Wakes the actor's task when a signal or mail arrives while it waits: a lock-free slot
+    /// for the task's waker, registered each time it is about to wait (for free when
+    /// unchanged), whether for mail, for a handler, or in a cold step.
     idle: IdleWaker,
     exit: OnceLock<ExitReason>,
     exited: Notify,
@@ -101,7 +100,6 @@ impl ActorCell {
             clock,
             signals: AtomicU8::new(0),
             mailbox: MailboxCore::new(mailbox),
-            wake: Notify::new(),
             idle: IdleWaker::new(),
             exit: OnceLock::new(),
             exited: Notify::new(),
@@ -138,10 +136,10 @@ impl ActorCell {
     pub(crate) fn signal(&self, bits: u8) {
         self.signals.fetch_or(bits, Ordering::AcqRel);
         self.idle.wake();
-        self.wake.notify_one();
     }
 
-    /// Registers the waker of the actor's loop, waiting for mail, for the next signal.
+    /// Registers the waker of the actor's task, about to wait, for the next signal (and, with
+    /// the mailbox's parked flag, the next message). Only the actor's own task calls it.
     /// Check the signals again after this: one that came just before is not missed then.
     pub(crate) fn register_idle(&self, waker: &std::task::Waker) {
         self.idle.register(waker);
@@ -233,16 +231,6 @@ impl ActorCell {
 
     pub(crate) fn killed(&self) -> bool {
         self.signals() & KILL != 0
-    }
-
-    /// Waits until a signal may have arrived (spurious wake-ups are possible).
-    pub(crate) async fn signalled(&self) {
-        self.wake.notified().await;
-    }
-
-    /// The same wait as a nameable future, for hand-written futures.
-    pub(crate) fn wake_notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.wake.notified()
     }
 
     pub(crate) fn is_alive(&self) -> bool {

@@ -361,13 +361,17 @@ pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     CATCHING.with(|depth| depth.set(depth.get() + 1));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     CATCHING.with(|depth| depth.set(depth.get() - 1));
-    let replies = PANICKED_REPLIES.with(|replies| std::mem::take(&mut *replies.borrow_mut()));
     match result {
         Ok(value) => {
-            debug_assert!(replies.is_empty(), "reply slots parked without a panic");
+            debug_assert!(
+                PANICKED_REPLIES.with(|replies| replies.borrow().is_empty()),
+                "reply slots parked without a panic"
+            );
             Ok(value)
         }
         Err(payload) => {
+            let replies =
+                PANICKED_REPLIES.with(|replies| std::mem::take(&mut *replies.borrow_mut()));
             let message = playhouse_runtime::panic_message(&*payload);
             let shared: Arc<str> = Arc::from(message.as_str());
             for reply in replies {

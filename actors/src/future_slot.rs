@@ -4,7 +4,7 @@
 //! one at a time, so instead of boxing every one, it writes each into this buffer, which
 //! grows to the largest handler future the actor has seen and is then reused. The future
 //! is polled where it lies (the buffer does not move while it is borrowed) and dropped in
-//! place. This is the only `unsafe` code in the crate.
+//! place. The actor's task detaches the handle to keep a pending handler across polls.
 
 use std::alloc::{self, Layout};
 use std::future::Future;
@@ -17,20 +17,30 @@ use std::task::{Context, Poll};
 pub(crate) struct FutureSlot {
     ptr: NonNull<u8>,
     layout: Layout,
-    /// The future in the slot, if any: where it is and how to drop it. Kept here rather
-    /// than only in its `SlotFuture`, so that even a leaked handle (`mem::forget`) cannot
-    /// make the slot overwrite or free a future that was never dropped.
-    live: Option<Live>,
+    /// How to poll and drop the future in the slot, if there is one. It lies at `ptr`, or
+    /// nowhere for a zero-sized future. Kept here rather than only in its `SlotFuture`, so
+    /// that a detached future (or a leaked handle) is still dropped before the slot is
+    /// reused or freed.
+    live: Option<&'static SlotVTable>,
 }
 
-struct Live {
-    ptr: NonNull<u8>,
+/// The operations on one type of future in a slot.
+struct SlotVTable {
+    poll: unsafe fn(NonNull<u8>, &mut Context<'_>) -> Poll<()>,
     drop: unsafe fn(NonNull<u8>),
 }
 
+struct VTableOf<F>(PhantomData<F>);
+
+impl<F: Future<Output = ()>> VTableOf<F> {
+    const VTABLE: &'static SlotVTable = &SlotVTable {
+        poll: poll_in_place::<F>,
+        drop: drop_in_place::<F>,
+    };
+}
+
 // SAFETY: the slot owns a plain byte buffer; a future stored in it is only reachable through
-// `SlotFuture`, which borrows the slot mutably and is `Send` only because `put` requires the
-// future to be `Send`.
+// `SlotFuture` (or the unsafe methods below), and `put` requires the future to be `Send`.
 unsafe impl Send for FutureSlot {}
 
 impl FutureSlot {
@@ -49,37 +59,55 @@ impl FutureSlot {
     where
         F: Future<Output = ()> + Send + 'a,
     {
-        self.drop_live();
+        // SAFETY: a future still in the slot was either dropped by its handle (then `live` is
+        // `None`) or detached, whose owner drops it before what it borrows ends.
+        unsafe { self.drop_live() };
         let needed = Layout::new::<F>();
         let ptr = if needed.size() == 0 {
-            // Zero-sized futures need no memory, only a well-aligned non-null pointer.
-            NonNull::<F>::dangling().cast::<u8>()
+            // Zero-sized futures need no memory, only a well-aligned non-null pointer (the
+            // one `poll_in_place` and `drop_in_place` use for them).
+            NonNull::<F>::dangling()
         } else {
             self.reserve(needed);
-            self.ptr
+            self.ptr.cast::<F>()
         };
         // SAFETY: `ptr` is valid for writes of `F` (reserve made the buffer at least as large
-        // and as aligned as `F`, or `F` is zero-sized) and holds no live value (`drop_live`
-        // above dropped any earlier future).
-        unsafe { ptr.cast::<F>().as_ptr().write(future) };
-        self.live = Some(Live {
-            ptr,
-            drop: drop_in_place::<F>,
-        });
+        // and as aligned as `F`, or `F` is zero-sized) and holds no live value (dropped
+        // above).
+        unsafe { ptr.as_ptr().write(future) };
+        self.live = Some(VTableOf::<F>::VTABLE);
         SlotFuture {
             slot: self,
-            ptr,
-            poll: poll_in_place::<F>,
             _borrows: PhantomData,
         }
     }
 
+    /// Polls the future in the slot; `Ready` if there is none.
+    ///
+    /// # Safety
+    ///
+    /// Everything the future borrows is still alive and not used elsewhere: a handle from
+    /// [`put`](Self::put) guarantees this by its lifetime; after
+    /// [`SlotFuture::detach`] the caller must.
+    pub(crate) unsafe fn poll_live(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match self.live {
+            // SAFETY: `live` describes the future at `ptr` (or a zero-sized one), which does
+            // not move while it lives in the slot; its borrows are the caller's contract.
+            Some(vtable) => unsafe { (vtable.poll)(self.ptr, cx) },
+            None => Poll::Ready(()),
+        }
+    }
+
     /// Drops the future in the slot, if there is one.
-    fn drop_live(&mut self) {
-        if let Some(live) = self.live.take() {
-            // SAFETY: `live` describes the future `put` wrote, which nothing dropped yet
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll_live`](Self::poll_live): its drop may use what it borrows.
+    pub(crate) unsafe fn drop_live(&mut self) {
+        if let Some(vtable) = self.live.take() {
+            // SAFETY: `vtable` describes the future `put` wrote, which nothing dropped yet
             // (`take` makes this its only drop, even if the drop panics).
-            unsafe { (live.drop)(live.ptr) };
+            unsafe { (vtable.drop)(self.ptr) };
         }
     }
 
@@ -110,7 +138,9 @@ impl FutureSlot {
 
 impl Drop for FutureSlot {
     fn drop(&mut self) {
-        self.drop_live();
+        // SAFETY: whoever detached a future dropped it before what it borrows, or (as the
+        // actor's task does) drops the slot before those.
+        unsafe { self.drop_live() };
         self.release();
     }
 }
@@ -119,8 +149,6 @@ impl Drop for FutureSlot {
 pub(crate) struct SlotFuture<'a> {
     /// Borrowed, so nothing else is written into the slot while the future lives.
     slot: &'a mut FutureSlot,
-    ptr: NonNull<u8>,
-    poll: unsafe fn(NonNull<u8>, &mut Context<'_>) -> Poll<()>,
     /// The future may borrow anything that lives for `'a`.
     _borrows: PhantomData<&'a mut ()>,
 }
@@ -128,40 +156,60 @@ pub(crate) struct SlotFuture<'a> {
 // SAFETY: `FutureSlot::put` only accepts `Send` futures.
 unsafe impl Send for SlotFuture<'_> {}
 
+impl SlotFuture<'_> {
+    /// Leaves the future in its slot without this handle, to be polled and dropped through
+    /// [`FutureSlot::poll_live`] and [`FutureSlot::drop_live`], whose callers then keep
+    /// what it borrows alive and untouched. This is how the actor's hand-written task keeps
+    /// a handler running across polls.
+    pub(crate) fn detach(self) {
+        std::mem::forget(self);
+    }
+}
+
 /// # Safety
 ///
-/// `ptr` must point to a live, pinned `F`.
+/// `ptr` must point to a live, pinned `F` (any pointer for a zero-sized `F`).
 unsafe fn poll_in_place<F: Future<Output = ()>>(
     ptr: NonNull<u8>,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
+    let ptr = if std::mem::size_of::<F>() == 0 {
+        NonNull::<F>::dangling()
+    } else {
+        ptr.cast::<F>()
+    };
     // SAFETY: the caller guarantees a live `F` at `ptr`; it never moves until dropped in place.
-    let future = unsafe { Pin::new_unchecked(&mut *ptr.cast::<F>().as_ptr()) };
+    let future = unsafe { Pin::new_unchecked(&mut *ptr.as_ptr()) };
     future.poll(cx)
 }
 
 /// # Safety
 ///
-/// `ptr` must point to a live `F` that is not used again.
+/// `ptr` must point to a live `F` that is not used again (any pointer for a zero-sized `F`).
 unsafe fn drop_in_place<F>(ptr: NonNull<u8>) {
+    let ptr = if std::mem::size_of::<F>() == 0 {
+        NonNull::<F>::dangling()
+    } else {
+        ptr.cast::<F>()
+    };
     // SAFETY: the caller guarantees a live `F` at `ptr` and gives it up.
-    unsafe { std::ptr::drop_in_place(ptr.cast::<F>().as_ptr()) };
+    unsafe { std::ptr::drop_in_place(ptr.as_ptr()) };
 }
 
 impl Future for SlotFuture<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: the future written by `put` is live until this handle is dropped (only the
-        // handle's drop or a later `put`, impossible while the handle borrows the slot, drop
-        // it), and the slot's buffer cannot move or be reused meanwhile.
-        unsafe { (self.poll)(self.ptr, cx) }
+        // SAFETY: the future written by `put` is live until this handle is dropped, and
+        // everything it borrows outlives `'a`, which this handle holds.
+        unsafe { self.get_mut().slot.poll_live(cx) }
     }
 }
 
 impl Drop for SlotFuture<'_> {
     fn drop(&mut self) {
-        self.slot.drop_live();
+        // SAFETY: as in `poll`.
+        unsafe { self.slot.drop_live() };
     }
 }
 

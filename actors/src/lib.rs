@@ -133,6 +133,7 @@ mod spawn;
 mod stream;
 pub mod supervision;
 mod system;
+mod task;
 mod timer;
 pub mod topic;
 mod trace;

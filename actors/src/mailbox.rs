@@ -421,6 +421,11 @@ pub(crate) unsafe fn receiver<A: Actor>(cell: &Arc<ActorCell>) -> MailboxReceive
 const SPINS: u32 = 64;
 
 impl<A: Actor> MailboxReceiver<A> {
+    /// The cell whose mailbox this is.
+    pub(crate) fn cell(&self) -> &Arc<ActorCell> {
+        &self.cell
+    }
+
     fn core(&self) -> &MailboxCore {
         self.cell.mailbox()
     }

@@ -1,52 +1,102 @@
-//! The actor loop: start, receive, dispatch, stop.
+//! The cold steps of an actor's life: starting, hearing notices, stopping, restarting and
+//! the end. The hot one, receiving and handling messages, is the actor's task
+//! ([`crate::task`]), which runs these as boxed futures between its stretches of receiving.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use tokio::sync::futures::Notified;
-
 use crate::actor::Actor;
-use crate::cell::{short_type_name, ActorCell, FAIL, KILL, NOTICE, RESTART, SHUTDOWN, STOP};
+use crate::cell::{ActorCell, FAIL, KILL, RESTART, SHUTDOWN, STOP};
 use crate::context::Context;
 use crate::envelope::catch_panic;
 use crate::exit::{ExitReason, PanicReport};
-use crate::future_slot::FutureSlot;
-use crate::mailbox::{MailboxReceiver, TryRecv};
-use crate::supervision::{self, Notice};
-use crate::trace;
+use crate::mailbox::MailboxReceiver;
+use crate::spawn::ArgsSource;
+use crate::supervision::{self, Next, Notice, Restart};
+use crate::system::System;
+use crate::timer;
 
-/// Runs one incarnation of an actor, from `on_start` to `on_stop`, and returns why it
-/// ended. Its children stop before it does. The mailbox is left as it is: a restarted
-/// incarnation goes on with it.
-pub(crate) async fn run<A: Actor>(
-    args: A::Args,
-    ctx: &mut Context<A>,
-    mailbox: &mut MailboxReceiver<A>,
-) -> ExitReason {
+/// What the actor's task does after a cold step.
+pub(crate) enum After {
+    /// Receive messages with the incarnation now in place.
+    Receive,
+    /// The incarnation ends, for this reason.
+    End(ExitReason),
+    /// The actor has ended for good.
+    Done,
+}
+
+/// The parts of the actor's task that its lifecycle steps work on.
+pub(crate) struct Parts<'a, A: Actor> {
+    pub(crate) actor: &'a mut Option<A>,
+    pub(crate) ctx: &'a mut Context<A>,
+    pub(crate) mailbox: &'a mut MailboxReceiver<A>,
+    pub(crate) restart: Restart,
+    pub(crate) args: &'a mut ArgsSource<A::Args>,
+}
+
+/// Everything between two stretches of receiving: the end of an incarnation (`ended`: its
+/// children stop, then `on_stop`, then the actor is dropped), the supervisor's decision, a
+/// restart's backoff, and the next incarnation's `on_start`. With `ended` `None` it only
+/// starts the first incarnation. Ends the actor for good when there is nothing to start.
+pub(crate) async fn between<A: Actor>(parts: Parts<'_, A>, mut ended: Option<ExitReason>) -> After {
+    let Parts {
+        actor,
+        ctx,
+        mailbox,
+        restart,
+        args,
+    } = parts;
     let cell = Arc::clone(ctx.cell());
-    let stop_timeout = ctx.system().stop_timeout();
-    // The cold steps (stopping children, `on_stop`) are boxed: an idle actor's future is
-    // then only as large as its receive loop.
-    let reason = match start(args, ctx, &cell).await {
-        Err(reason) => {
-            Box::pin(supervision::stop_children(
-                &cell,
-                reason == ExitReason::Killed,
-                stop_timeout,
-            ))
-            .await;
-            reason
+    loop {
+        if let Some(reason) = ended.take() {
+            let reason = end_incarnation(actor.take(), ctx, &cell, reason).await;
+            timer::end_incarnation(&cell);
+            let seen = cell.signals() & (STOP | KILL | RESTART | FAIL);
+            supervision::incarnation_ended(&cell, &reason);
+            match supervision::decide(&cell, restart, &reason) {
+                Next::End => return finish(ctx, mailbox, &cell, reason).await,
+                Next::Restart(delay) => {
+                    cell.clear_signals(seen);
+                    supervision::reopen(&cell);
+                    if !backoff(&cell, delay).await {
+                        return finish(ctx, mailbox, &cell, ExitReason::Shutdown).await;
+                    }
+                }
+            }
         }
-        Ok(mut actor) => {
-            let reason = receive(&mut actor, ctx, mailbox, &cell).await;
-            let killed = reason == ExitReason::Killed;
-            Box::pin(supervision::stop_children(&cell, killed, stop_timeout)).await;
+        let Some(incarnation_args) = args.next() else {
+            return finish(ctx, mailbox, &cell, ExitReason::Shutdown).await;
+        };
+        match start(incarnation_args, ctx, &cell).await {
+            Ok(started) => {
+                *actor = Some(started);
+                return After::Receive;
+            }
+            Err(reason) => ended = Some(reason),
+        }
+    }
+}
+
+/// Ends an incarnation: its children stop first, then (unless it was killed or never
+/// started) `on_stop` runs and the actor is dropped. Returns the final reason.
+async fn end_incarnation<A: Actor>(
+    actor: Option<A>,
+    ctx: &mut Context<A>,
+    cell: &ActorCell,
+    reason: ExitReason,
+) -> ExitReason {
+    let killed = reason == ExitReason::Killed;
+    supervision::stop_children(cell, killed, ctx.system().stop_timeout()).await;
+    let reason = match actor {
+        None => reason,
+        Some(mut actor) => {
             let reason = if killed {
                 reason
             } else {
-                Box::pin(stop(&mut actor, ctx, &cell, reason)).await
+                stop(&mut actor, ctx, cell, reason).await
             };
             // The actor's own `Drop` is user code too.
             match drop_catching(actor) {
@@ -61,6 +111,59 @@ pub(crate) async fn run<A: Actor>(
     reason
 }
 
+/// The actor's end: what is still queued becomes dead letters, then everybody hears why.
+async fn finish<A: Actor>(
+    ctx: &mut Context<A>,
+    mailbox: &mut MailboxReceiver<A>,
+    cell: &Arc<ActorCell>,
+    reason: ExitReason,
+) -> After {
+    if reason.is_failure() {
+        tracing::error!(actor = %cell, %reason, "actor.failed");
+    } else {
+        tracing::debug!(actor = %cell, %reason, "actor.stopped");
+    }
+    // Whatever is still queued will never be handled. `recv` (not `try_recv`) also waits
+    // for a sender that reserved a place before the close and is putting its message in.
+    mailbox.close();
+    while let Some(envelope) = mailbox.recv().await {
+        ctx.system().dead_letter(cell, envelope.message_type());
+        drop_catching(envelope);
+    }
+    end_for_good(cell, ctx.system(), reason);
+    After::Done
+}
+
+/// Records the actor's end: its supervisor, watchers, links, names and system hear of it,
+/// and every waiter is released.
+pub(crate) fn end_for_good(cell: &Arc<ActorCell>, system: &System, reason: ExitReason) {
+    supervision::release(cell);
+    supervision::ended_for_good(cell, &reason);
+    system.registry().release(cell);
+    system.record_end(cell, &reason);
+    system.untrack(cell);
+    // The loop's waker would keep the finished task's memory alive for as long as
+    // references to the actor exist.
+    cell.clear_idle();
+    cell.finish(reason);
+}
+
+/// Waits out a restart's backoff. Returns `false` if the actor was shut down meanwhile.
+async fn backoff(cell: &ActorCell, delay: std::time::Duration) -> bool {
+    let mut sleep = std::pin::pin!(tokio::time::sleep(delay));
+    std::future::poll_fn(|cx| {
+        cell.register_idle(cx.waker());
+        if cell.signals() & SHUTDOWN != 0 {
+            return Poll::Ready(false);
+        }
+        sleep
+            .as_mut()
+            .poll(cx)
+            .map(|()| cell.signals() & SHUTDOWN == 0)
+    })
+    .await
+}
+
 async fn start<A: Actor>(
     args: A::Args,
     ctx: &mut Context<A>,
@@ -68,7 +171,7 @@ async fn start<A: Actor>(
 ) -> Result<A, ExitReason> {
     // Inside an async block, so that even the synchronous part of `on_start` runs under
     // the panic guard.
-    let mut starting = Box::pin(async move { A::on_start(args, ctx).await });
+    let mut starting = std::pin::pin!(async move { A::on_start(args, ctx).await });
     match Guarded::new(&mut starting, cell).await {
         Outcome::Done(Ok(actor)) => {
             tracing::debug!(actor = %cell, "actor.started");
@@ -82,93 +185,18 @@ async fn start<A: Actor>(
     }
 }
 
-/// Handles messages one at a time until a signal or a panic ends the actor.
-async fn receive<A: Actor>(
+/// Hands every queued notice to its hook. Ends the incarnation if a hook says so.
+pub(crate) async fn hear_all<A: Actor>(
     actor: &mut A,
     ctx: &mut Context<A>,
-    mailbox: &mut MailboxReceiver<A>,
     cell: &ActorCell,
-) -> ExitReason {
-    let budget = ctx.system().handle().message_budget();
-    let mut slot = FutureSlot::new();
-    let mut handled_in_a_row = 0;
-    loop {
-        let signals = cell.signals();
-        if signals & KILL != 0 {
-            return ExitReason::Killed;
-        }
-        if signals & NOTICE != 0 {
-            // Before a failure or restart takes effect, so the actor hears why.
-            cell.clear_signals(NOTICE);
-            while let Some(notice) = cell.next_notice() {
-                // Boxed: notices are rare, and their state would otherwise widen every
-                // idle actor's future.
-                if let Some(reason) = Box::pin(hear(actor, ctx, cell, notice)).await {
-                    return reason;
-                }
-            }
-            continue;
-        }
-        if signals & FAIL != 0 {
-            return ExitReason::Failed(cell.take_failure());
-        }
-        if signals & RESTART != 0 {
-            return ExitReason::Restart;
-        }
-        let envelope = match mailbox.try_recv() {
-            TryRecv::Message(envelope) => envelope,
-            TryRecv::Empty | TryRecv::Closed => {
-                // Stopping gracefully: what was queued is handled; senders are refused.
-                if signals & SHUTDOWN != 0 {
-                    return ExitReason::Shutdown;
-                }
-                if signals & STOP != 0 {
-                    return ExitReason::Normal;
-                }
-                handled_in_a_row = 0;
-                let next = std::future::poll_fn(|cx| {
-                    cell.register_idle(cx.waker());
-                    if cell.signals() != 0 {
-                        return Poll::Ready(None);
-                    }
-                    mailbox.poll_recv(cx).map(Some)
-                })
-                .await;
-                match next {
-                    // A signal: look at it at the top of the loop.
-                    None => continue,
-                    Some(Some(envelope)) => envelope,
-                    Some(None) => return ExitReason::Normal,
-                }
-            }
-        };
-
-        let message_type = envelope.message_type();
-        let span = trace::message_span(cell, message_type, envelope.sender_span());
-        let mut handler = envelope.dispatch(cell.mailbox(), actor, ctx, &mut slot);
-        match Guarded::new(&mut handler, cell).within(&span).await {
-            Outcome::Done(()) => {}
-            Outcome::Killed => {
-                // The message was taken but not handled: the asker hears `Dropped`, and it
-                // counts as a dead letter.
-                drop_catching(handler);
-                ctx.system().dead_letter(cell, message_type);
-                return ExitReason::Killed;
-            }
-            Outcome::Panicked(message) => {
-                drop_catching(handler);
-                let during = format!("handle({})", short_type_name(message_type));
-                return ExitReason::Panicked(PanicReport::new(during, message));
-            }
-        }
-
-        handled_in_a_row += 1;
-        if handled_in_a_row >= budget {
-            // A busy actor gives other tasks on this worker their turn.
-            handled_in_a_row = 0;
-            tokio::task::yield_now().await;
+) -> After {
+    while let Some(notice) = cell.next_notice() {
+        if let Some(reason) = hear(actor, ctx, cell, notice).await {
+            return After::End(reason);
         }
     }
+    After::Receive
 }
 
 /// Hands a notice to its hook. Returns why the actor must end, if it must.
@@ -223,30 +251,16 @@ enum Outcome<T> {
 
 /// Polls an actor's future, catching its panics and giving up when the actor is killed.
 ///
-/// A future that completes on its first poll costs one poll; the kill check and its
-/// wake-up registration only happen when the future has to wait.
+/// Only ever polled by the actor's own task, whose waker it registers with the cell's idle
+/// waker while the future waits, so that a kill wakes it.
 struct Guarded<'a, F> {
     future: &'a mut F,
     cell: &'a ActorCell,
-    kill_wait: Option<Pin<Box<Notified<'a>>>>,
-    /// Entered around each poll, if anybody records it.
-    span: Option<&'a tracing::Span>,
 }
 
 impl<'a, F> Guarded<'a, F> {
     fn new(future: &'a mut F, cell: &'a ActorCell) -> Self {
-        Self {
-            future,
-            cell,
-            kill_wait: None,
-            span: None,
-        }
-    }
-
-    /// Polls inside `span` (a disabled span costs nothing: it is not even entered).
-    fn within(mut self, span: &'a tracing::Span) -> Self {
-        self.span = (!span.is_disabled()).then_some(span);
-        self
+        Self { future, cell }
     }
 }
 
@@ -255,26 +269,17 @@ impl<F: Future + Unpin> Future for Guarded<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let _entered = this.span.map(tracing::Span::enter);
         match catch_panic(|| Pin::new(&mut *this.future).poll(cx)) {
             Ok(Poll::Ready(output)) => return Poll::Ready(Outcome::Done(output)),
             Err(message) => return Poll::Ready(Outcome::Panicked(message)),
             Ok(Poll::Pending) => {}
         }
-        loop {
-            if this.cell.killed() {
-                return Poll::Ready(Outcome::Killed);
-            }
-            let cell = this.cell;
-            let wait = this
-                .kill_wait
-                .get_or_insert_with(|| Box::pin(cell.wake_notified()));
-            match wait.as_mut().poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                // A signal arrived (maybe only a stop): look again, and wait anew if needed.
-                Poll::Ready(()) => this.kill_wait = None,
-            }
+        // Register first, then look: a kill in between still wakes this task.
+        this.cell.register_idle(cx.waker());
+        if this.cell.killed() {
+            return Poll::Ready(Outcome::Killed);
         }
+        Poll::Pending
     }
 }
 

@@ -6,14 +6,12 @@ use std::sync::Arc;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
-use crate::cell::{ActorCell, FAIL, KILL, RESTART, SHUTDOWN, STOP};
+use crate::cell::{ActorCell, SHUTDOWN};
 use crate::context::Context;
-use crate::exit::ExitReason;
-use crate::mailbox::{self, Mailbox, MailboxReceiver};
-use crate::run::{self, drop_catching};
-use crate::supervision::{self, Next, Restart};
+use crate::mailbox::{self, Mailbox};
+use crate::supervision::{self, Restart};
 use crate::system::System;
-use crate::timer;
+use crate::task::ActorTask;
 use crate::trace;
 
 /// Spawns an actor with settings other than its type's defaults.
@@ -192,17 +190,15 @@ impl<A: Actor> ActorBuilder<A> {
             // The parent (or the system) is shutting down: stop as soon as started.
             cell.signal(SHUTDOWN);
         }
+        let span = trace::actor_span(&cell);
+        let dedicated = self.dedicated_thread.then(|| cell.to_string());
         let ctx = Context::new(actor.clone(), system.clone());
-        let guard = ExitGuard {
-            cell,
-            system: system.clone(),
-        };
-        let span = trace::actor_span(&guard.cell);
-        let dedicated = self.dedicated_thread.then(|| guard.cell.to_string());
-        let life = lifetime(guard, ctx, receiver, restart, args);
+        // Dropped unfinished (say, the thread below cannot start), it still records the
+        // actor's end.
+        let life = ActorTask::new(ctx, receiver, restart, args);
         if let Some(name) = dedicated {
             if let Err(error) = system.handle().spawn_dedicated(name, span, life) {
-                // The future was dropped: its exit guard has ended the actor as killed.
+                // The task was dropped, which ended the actor as killed.
                 tracing::error!(actor = %actor, %error, "actor.thread_failed");
             }
         } else {
@@ -212,67 +208,8 @@ impl<A: Actor> ActorBuilder<A> {
     }
 }
 
-/// An actor's whole life: incarnations, restarts between them, and the end.
-async fn lifetime<A: Actor>(
-    guard: ExitGuard,
-    mut ctx: Context<A>,
-    mut mailbox: MailboxReceiver<A>,
-    restart: Restart,
-    mut args: ArgsSource<A::Args>,
-) {
-    let cell = Arc::clone(&guard.cell);
-    let reason = loop {
-        let Some(incarnation_args) = args.next() else {
-            break ExitReason::Shutdown;
-        };
-        let reason = run::run(incarnation_args, &mut ctx, &mut mailbox).await;
-        timer::end_incarnation(&cell);
-        let seen = cell.signals() & (STOP | KILL | RESTART | FAIL);
-        supervision::incarnation_ended(&cell, &reason);
-        match supervision::decide(&cell, restart, &reason) {
-            Next::End => break reason,
-            Next::Restart(delay) => {
-                cell.clear_signals(seen);
-                supervision::reopen(&cell);
-                // Boxed: a timer is large, and most actors never restart.
-                if !Box::pin(backoff(&cell, delay)).await {
-                    break ExitReason::Shutdown;
-                }
-            }
-        }
-    };
-    if reason.is_failure() {
-        tracing::error!(actor = %cell, %reason, "actor.failed");
-    } else {
-        tracing::debug!(actor = %cell, %reason, "actor.stopped");
-    }
-    // Whatever is still queued will never be handled. `recv` (not `try_recv`) also waits
-    // for a sender that reserved a place before the close and is putting its message in.
-    mailbox.close();
-    while let Some(envelope) = mailbox.recv().await {
-        ctx.system().dead_letter(&cell, envelope.message_type());
-        drop_catching(envelope);
-    }
-    guard.finish(reason);
-}
-
-/// Waits out a restart's backoff. Returns `false` if the actor was shut down meanwhile.
-async fn backoff(cell: &ActorCell, delay: std::time::Duration) -> bool {
-    let sleep = tokio::time::sleep(delay);
-    tokio::pin!(sleep);
-    loop {
-        if cell.signals() & SHUTDOWN != 0 {
-            return false;
-        }
-        tokio::select! {
-            () = &mut sleep => return cell.signals() & SHUTDOWN == 0,
-            () = cell.signalled() => {}
-        }
-    }
-}
-
 /// Where each incarnation's arguments come from.
-enum ArgsSource<T> {
+pub(crate) enum ArgsSource<T> {
     /// Only one incarnation: the actor is never restarted.
     Once(Option<T>),
     /// A clone of the original for every incarnation.
@@ -290,37 +227,10 @@ impl<T> ArgsSource<T> {
         }
     }
 
-    fn next(&mut self) -> Option<T> {
+    pub(crate) fn next(&mut self) -> Option<T> {
         match self {
             ArgsSource::Once(args) => args.take(),
             ArgsSource::Cloned { args, clone } => Some(clone(args)),
-        }
-    }
-}
-
-/// Records the actor's end even if its task is dropped unfinished (the runtime went away),
-/// so that waiters and asks are released rather than left hanging.
-struct ExitGuard {
-    cell: Arc<ActorCell>,
-    system: System,
-}
-
-impl ExitGuard {
-    fn finish(&self, reason: ExitReason) {
-        supervision::release(&self.cell);
-        supervision::ended_for_good(&self.cell, &reason);
-        self.system.registry().release(&self.cell);
-        self.system.record_end(&self.cell, &reason);
-        self.system.untrack(&self.cell);
-        self.cell.clear_idle();
-        self.cell.finish(reason);
-    }
-}
-
-impl Drop for ExitGuard {
-    fn drop(&mut self) {
-        if self.cell.is_alive() {
-            self.finish(ExitReason::Killed);
         }
     }
 }

@@ -178,3 +178,47 @@ async fn a_panic_in_the_actors_drop_is_the_exit_reason() {
     );
     assert_eq!(other.ask(Fine).await.unwrap(), 1);
 }
+
+/// Panics when dropped, from inside a handler's future.
+struct Landmine;
+
+impl Drop for Landmine {
+    fn drop(&mut self) {
+        panic!("stepped on it");
+    }
+}
+
+/// Waits at the gate holding a `Landmine`, which goes off when the future is dropped.
+struct HoldMine(std::sync::Arc<tokio::sync::Notify>);
+impl Message for HoldMine {
+    type Reply = ();
+}
+impl Handler<HoldMine> for Fragile {
+    async fn handle(&mut self, HoldMine(gate): HoldMine, _ctx: &mut Context<Self>) {
+        let _mine = Landmine;
+        gate.notified().await;
+        std::mem::forget(_mine);
+    }
+}
+
+#[playhouse::test]
+async fn killing_an_actor_whose_waiting_handler_panics_when_dropped_ends_only_that_actor() {
+    let actor = Fragile::spawn(Fragile::default());
+    let other = Fragile::spawn(Fragile::default());
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    let held = actor.ask(HoldMine(gate));
+    tokio::pin!(held);
+    // Let the handler start and wait at its gate.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(50), &mut held)
+            .await
+            .is_err()
+    );
+    actor.kill();
+    assert_eq!(actor.wait().await, ExitReason::Killed);
+    assert!(
+        held.await.is_err(),
+        "the asker hears that its message was dropped"
+    );
+    assert_eq!(other.ask(Fine).await.unwrap(), 1);
+}
