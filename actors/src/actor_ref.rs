@@ -97,7 +97,7 @@ impl<A: Actor> ActorRef<A> {
 
     /// Returns why the actor ended, or `None` while it runs.
     pub fn exit_reason(&self) -> Option<ExitReason> {
-        self.cell.exit_reason().cloned()
+        self.cell.exit_reason()
     }
 
     /// Returns how many messages wait in the mailbox.

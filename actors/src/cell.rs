@@ -5,10 +5,8 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-
-use tokio::sync::Notify;
 
 use crate::exit::ExitReason;
 use crate::idle_waker::IdleWaker;
@@ -51,16 +49,39 @@ pub(crate) const RESTART: u8 = 8;
 pub(crate) const FAIL: u8 = 16;
 /// Notices (watch, link, child exits) wait in the relations.
 pub(crate) const NOTICE: u8 = 32;
+/// The actor has ended for good; its reason is in the relations. Never cleared.
+const EXITED: u8 = 64;
 /// The signals after which the mailbox refuses new messages.
 pub(crate) const REFUSING: u8 = STOP | SHUTDOWN | KILL;
+
+/// What a cell knows of its actor's type, one static per type, so that it costs the cell
+/// one pointer.
+pub(crate) struct ActorKind {
+    /// `std::any::type_name` of the actor.
+    pub(crate) type_name: fn() -> &'static str,
+    /// How the actor supervises children (`Actor::supervision`), read when it adopts one.
+    pub(crate) supervision: fn() -> Supervision,
+}
+
+/// The [`ActorKind`] of actor type `A`.
+pub(crate) struct KindOf<A>(std::marker::PhantomData<A>);
+
+impl<A: crate::Actor> KindOf<A> {
+    pub(crate) const KIND: &'static ActorKind = &ActorKind {
+        type_name: std::any::type_name::<A>,
+        supervision: A::supervision,
+    };
+}
 
 // `pub` (in a private module) only so that the sealed `AnyActorRef` can hand it out
 // within the crate without a private-interfaces warning; users cannot name it.
 #[allow(unreachable_pub)]
 pub struct ActorCell {
     id: ActorId,
-    type_name: &'static str,
-    ask_timeout: Duration,
+    /// The actor's type: its name and how it supervises children.
+    kind: &'static ActorKind,
+    /// The default timeout of asks, in nanoseconds (saturating at 584 years).
+    ask_timeout_nanos: u64,
     /// The system's coarse clock, which watches the deadlines of asks to this actor.
     clock: playhouse_runtime::CoarseClock,
     signals: AtomicU8,
@@ -70,39 +91,31 @@ pub struct ActorCell {
     /// for the task's waker, registered each time it is about to wait (for free when
     /// unchanged), whether for mail, for a handler, or in a cold step.
     idle: IdleWaker,
-    exit: OnceLock<ExitReason>,
-    exited: Notify,
     /// The supervisor: another actor, or the system's root. `None` only for the root.
     parent: Option<Weak<ActorCell>>,
-    /// How this actor supervises children (`Actor::supervision`), read when it adopts one.
-    supervision: fn() -> Supervision,
-    /// Children, links, watchers, notices: allocated on first use, so that an actor with
-    /// none of them pays one word.
+    /// Children, links, watchers, notices, the exit reason and its waiters: allocated on
+    /// first use, so that an actor with none of them pays one word while it runs.
     relations: Mutex<Option<Box<Relations>>>,
 }
 
 impl ActorCell {
     pub(crate) fn new(
-        type_name: &'static str,
+        kind: &'static ActorKind,
         mailbox: Mailbox,
         ask_timeout: Duration,
         clock: playhouse_runtime::CoarseClock,
         parent: Option<Weak<ActorCell>>,
-        supervision: fn() -> Supervision,
     ) -> Self {
         Self {
             parent,
-            supervision,
             relations: Mutex::new(None),
             id: ActorId::next(),
-            type_name,
-            ask_timeout,
+            kind,
+            ask_timeout_nanos: u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX),
             clock,
             signals: AtomicU8::new(0),
             mailbox: MailboxCore::new(mailbox),
             idle: IdleWaker::new(),
-            exit: OnceLock::new(),
-            exited: Notify::new(),
         }
     }
 
@@ -111,11 +124,11 @@ impl ActorCell {
     }
 
     pub(crate) fn type_name(&self) -> &'static str {
-        self.type_name
+        (self.kind.type_name)()
     }
 
     pub(crate) fn ask_timeout(&self) -> Duration {
-        self.ask_timeout
+        Duration::from_nanos(self.ask_timeout_nanos)
     }
 
     /// The coarse clock of the actor's system.
@@ -172,7 +185,7 @@ impl ActorCell {
 
     /// Returns how this actor supervises its children.
     pub(crate) fn supervision(&self) -> Supervision {
-        (self.supervision)()
+        (self.kind.supervision)()
     }
 
     pub(crate) fn parent(&self) -> Option<Arc<ActorCell>> {
@@ -234,29 +247,48 @@ impl ActorCell {
     }
 
     pub(crate) fn is_alive(&self) -> bool {
-        self.exit.get().is_none()
+        self.signals() & EXITED == 0
     }
 
-    pub(crate) fn exit_reason(&self) -> Option<&ExitReason> {
-        self.exit.get()
+    /// Why the actor ended, once it has.
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        if self.is_alive() {
+            return None;
+        }
+        self.with_existing_relations(|relations| relations.ended.clone())
+            .flatten()
     }
 
     /// Records the exit reason and wakes every waiter. Only the first call counts.
     pub(crate) fn finish(&self, reason: ExitReason) {
-        if self.exit.set(reason).is_ok() {
-            self.exited.notify_waiters();
+        let waiters = self.with_relations(|relations| {
+            if self.signals.fetch_or(EXITED, Ordering::AcqRel) & EXITED != 0 {
+                return None;
+            }
+            // Under the lock, with the bit: a waiter that registers later sees the bit.
+            relations.ended.get_or_insert(reason);
+            relations.exit_waiters.take()
+        });
+        if let Some(waiters) = waiters {
+            waiters.notify_waiters();
         }
     }
 
     /// Waits for the actor to end and returns why.
     pub(crate) async fn wait(&self) -> ExitReason {
         loop {
-            let notified = self.exited.notified();
+            if let Some(reason) = self.exit_reason() {
+                return reason;
+            }
+            let waiters = self.with_relations(|relations| {
+                Arc::clone(relations.exit_waiters.get_or_insert_with(Default::default))
+            });
+            let notified = waiters.notified();
             tokio::pin!(notified);
             // Register before checking, so a `finish` in between is not missed.
             notified.as_mut().enable();
-            if let Some(reason) = self.exit.get() {
-                return reason.clone();
+            if let Some(reason) = self.exit_reason() {
+                return reason;
             }
             notified.await;
         }
@@ -265,7 +297,7 @@ impl ActorCell {
 
 impl fmt::Display for ActorCell {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", short_type_name(self.type_name), self.id)
+        write!(f, "{}{}", short_type_name(self.type_name()), self.id)
     }
 }
 

@@ -8,34 +8,51 @@
 
 use std::alloc::{self, Layout};
 use std::future::Future;
-use std::marker::PhantomData;
+use std::marker::{PhantomData, PhantomPinned};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
+/// Futures up to this size (and pointer-aligned) live inside the slot itself, so the
+/// handlers of small messages need no buffer on the heap at all.
+const INLINE: usize = 32;
+
 /// A growable, aligned buffer that holds at most one future at a time.
+///
+/// A small future lives inline, so the slot must not move while one lives in it: the actor's
+/// task, its one user, is pinned.
 pub(crate) struct FutureSlot {
+    /// The heap buffer for futures too large to live inline (dangling while there is none).
     ptr: NonNull<u8>,
-    layout: Layout,
-    /// How to poll and drop the future in the slot, if there is one. It lies at `ptr`, or
-    /// nowhere for a zero-sized future. Kept here rather than only in its `SlotFuture`, so
-    /// that a detached future (or a leaked handle) is still dropped before the slot is
-    /// reused or freed.
+    /// The heap buffer's size and alignment (size 0: none).
+    size: u32,
+    align: u32,
+    /// How to poll and drop the future in the slot, if there is one. Kept here rather than
+    /// only in its `SlotFuture`, so that a detached future (or a leaked handle) is still
+    /// dropped before the slot is reused or freed.
     live: Option<&'static SlotVTable>,
+    inline: MaybeUninit<[usize; INLINE / std::mem::size_of::<usize>()]>,
+    _pinned: PhantomPinned,
 }
 
 /// The operations on one type of future in a slot.
 struct SlotVTable {
     poll: unsafe fn(NonNull<u8>, &mut Context<'_>) -> Poll<()>,
     drop: unsafe fn(NonNull<u8>),
+    /// Whether this type of future lives inline or in the heap buffer.
+    inline: bool,
 }
 
 struct VTableOf<F>(PhantomData<F>);
 
 impl<F: Future<Output = ()>> VTableOf<F> {
+    const INLINE: bool = std::mem::size_of::<F>() <= INLINE
+        && std::mem::align_of::<F>() <= std::mem::align_of::<usize>();
     const VTABLE: &'static SlotVTable = &SlotVTable {
         poll: poll_in_place::<F>,
         drop: drop_in_place::<F>,
+        inline: Self::INLINE,
     };
 }
 
@@ -45,12 +62,23 @@ unsafe impl Send for FutureSlot {}
 
 impl FutureSlot {
     pub(crate) fn new() -> Self {
-        // An empty slot: no allocation until the first future that has a size.
-        let layout = Layout::from_size_align(0, 1).expect("valid empty layout");
+        // An empty slot: no allocation until the first future too large to live inline.
         Self {
             ptr: NonNull::dangling(),
-            layout,
+            size: 0,
+            align: 1,
             live: None,
+            inline: MaybeUninit::uninit(),
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// Where a future described by `vtable` lives.
+    fn location(&mut self, vtable: &SlotVTable) -> NonNull<u8> {
+        if vtable.inline {
+            NonNull::from(&mut self.inline).cast()
+        } else {
+            self.ptr
         }
     }
 
@@ -62,20 +90,16 @@ impl FutureSlot {
         // SAFETY: a future still in the slot was either dropped by its handle (then `live` is
         // `None`) or detached, whose owner drops it before what it borrows ends.
         unsafe { self.drop_live() };
-        let needed = Layout::new::<F>();
-        let ptr = if needed.size() == 0 {
-            // Zero-sized futures need no memory, only a well-aligned non-null pointer (the
-            // one `poll_in_place` and `drop_in_place` use for them).
-            NonNull::<F>::dangling()
-        } else {
-            self.reserve(needed);
-            self.ptr.cast::<F>()
-        };
-        // SAFETY: `ptr` is valid for writes of `F` (reserve made the buffer at least as large
-        // and as aligned as `F`, or `F` is zero-sized) and holds no live value (dropped
-        // above).
+        let vtable = VTableOf::<F>::VTABLE;
+        if !vtable.inline {
+            self.reserve(Layout::new::<F>());
+        }
+        let ptr = self.location(vtable).cast::<F>();
+        // SAFETY: `ptr` is valid for writes of `F`: the inline buffer is large and aligned
+        // enough for an inline `F`, and `reserve` made the heap buffer so for any other. It
+        // holds no live value (dropped above).
         unsafe { ptr.as_ptr().write(future) };
-        self.live = Some(VTableOf::<F>::VTABLE);
+        self.live = Some(vtable);
         SlotFuture {
             slot: self,
             _borrows: PhantomData,
@@ -88,12 +112,12 @@ impl FutureSlot {
     ///
     /// Everything the future borrows is still alive and not used elsewhere: a handle from
     /// [`put`](Self::put) guarantees this by its lifetime; after
-    /// [`SlotFuture::detach`] the caller must.
+    /// [`SlotFuture::detach`] the caller must. The slot has not moved since `put`.
     pub(crate) unsafe fn poll_live(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match self.live {
-            // SAFETY: `live` describes the future at `ptr` (or a zero-sized one), which does
-            // not move while it lives in the slot; its borrows are the caller's contract.
-            Some(vtable) => unsafe { (vtable.poll)(self.ptr, cx) },
+            // SAFETY: `live` describes the future at its location, which does not move
+            // while it lives in the slot; its borrows are the caller's contract.
+            Some(vtable) => unsafe { (vtable.poll)(self.location(vtable), cx) },
             None => Poll::Ready(()),
         }
     }
@@ -107,30 +131,43 @@ impl FutureSlot {
         if let Some(vtable) = self.live.take() {
             // SAFETY: `vtable` describes the future `put` wrote, which nothing dropped yet
             // (`take` makes this its only drop, even if the drop panics).
-            unsafe { (vtable.drop)(self.ptr) };
+            unsafe { (vtable.drop)(self.location(vtable)) };
         }
     }
 
     fn reserve(&mut self, needed: Layout) {
-        if self.layout.size() >= needed.size() && self.layout.align() >= needed.align() {
+        let (size, align) = (self.size as usize, self.align as usize);
+        if size >= needed.size() && align >= needed.align() {
             return;
         }
-        let size = needed.size().max(self.layout.size());
-        let align = needed.align().max(self.layout.align());
-        let layout = Layout::from_size_align(size, align).expect("handler future layout overflows");
+        let layout = Layout::from_size_align(needed.size().max(size), needed.align().max(align))
+            .expect("handler future layout overflows");
+        let (Ok(new_size), Ok(new_align)) =
+            (u32::try_from(layout.size()), u32::try_from(layout.align()))
+        else {
+            panic!("a handler future of {} bytes is too large", layout.size());
+        };
         self.release();
-        // SAFETY: `layout` has a non-zero size (`needed` has one).
+        // SAFETY: `layout` has a non-zero size (`needed` has one: zero-sized futures live
+        // inline).
         let ptr = unsafe { alloc::alloc(layout) };
         self.ptr = NonNull::new(ptr).unwrap_or_else(|| alloc::handle_alloc_error(layout));
-        self.layout = layout;
+        self.size = new_size;
+        self.align = new_align;
     }
 
     fn release(&mut self) {
-        if self.layout.size() != 0 {
-            // SAFETY: `ptr` was allocated with exactly `layout`, and no future lives in it
-            // (every caller dropped the live one first).
-            unsafe { alloc::dealloc(self.ptr.as_ptr(), self.layout) };
-            self.layout = Layout::from_size_align(0, 1).expect("valid empty layout");
+        if self.size != 0 {
+            // SAFETY: `ptr` was allocated with exactly this size and alignment (checked when
+            // made), and no future lives in it (every caller dropped the live one first).
+            unsafe {
+                alloc::dealloc(
+                    self.ptr.as_ptr(),
+                    Layout::from_size_align_unchecked(self.size as usize, self.align as usize),
+                )
+            };
+            self.size = 0;
+            self.align = 1;
             self.ptr = NonNull::dangling();
         }
     }
@@ -168,32 +205,22 @@ impl SlotFuture<'_> {
 
 /// # Safety
 ///
-/// `ptr` must point to a live, pinned `F` (any pointer for a zero-sized `F`).
+/// `ptr` must point to a live, pinned `F`.
 unsafe fn poll_in_place<F: Future<Output = ()>>(
     ptr: NonNull<u8>,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
-    let ptr = if std::mem::size_of::<F>() == 0 {
-        NonNull::<F>::dangling()
-    } else {
-        ptr.cast::<F>()
-    };
     // SAFETY: the caller guarantees a live `F` at `ptr`; it never moves until dropped in place.
-    let future = unsafe { Pin::new_unchecked(&mut *ptr.as_ptr()) };
+    let future = unsafe { Pin::new_unchecked(&mut *ptr.cast::<F>().as_ptr()) };
     future.poll(cx)
 }
 
 /// # Safety
 ///
-/// `ptr` must point to a live `F` that is not used again (any pointer for a zero-sized `F`).
+/// `ptr` must point to a live `F` that is not used again.
 unsafe fn drop_in_place<F>(ptr: NonNull<u8>) {
-    let ptr = if std::mem::size_of::<F>() == 0 {
-        NonNull::<F>::dangling()
-    } else {
-        ptr.cast::<F>()
-    };
     // SAFETY: the caller guarantees a live `F` at `ptr` and gives it up.
-    unsafe { std::ptr::drop_in_place(ptr.as_ptr()) };
+    unsafe { std::ptr::drop_in_place(ptr.cast::<F>().as_ptr()) };
 }
 
 impl Future for SlotFuture<'_> {
@@ -259,25 +286,58 @@ mod tests {
 
     #[test]
     fn a_leaked_handle_still_gets_its_future_dropped_before_reuse() {
-        let mut slot = FutureSlot::new();
         let captured = Arc::new(());
-        let guard = Arc::clone(&captured);
-        std::mem::forget(slot.put(async move {
-            let _guard = guard;
-        }));
-        assert_eq!(Arc::strong_count(&captured), 2, "leaked: not dropped yet");
-        assert_eq!(poll_once(slot.put(async {})), Poll::Ready(()));
-        assert_eq!(
-            Arc::strong_count(&captured),
-            1,
-            "dropped before the slot was reused"
-        );
-        let guard = Arc::clone(&captured);
-        std::mem::forget(slot.put(async move {
-            let _guard = guard;
-        }));
-        drop(slot);
+        {
+            let mut slot = FutureSlot::new();
+            let guard = Arc::clone(&captured);
+            std::mem::forget(slot.put(async move {
+                let _guard = guard;
+            }));
+            assert_eq!(Arc::strong_count(&captured), 2, "leaked: not dropped yet");
+            assert_eq!(poll_once(slot.put(async {})), Poll::Ready(()));
+            assert_eq!(
+                Arc::strong_count(&captured),
+                1,
+                "dropped before the slot was reused"
+            );
+            let guard = Arc::clone(&captured);
+            std::mem::forget(slot.put(async move {
+                let _guard = guard;
+            }));
+            // The slot is dropped where it lies, at the end of this scope.
+        }
         assert_eq!(Arc::strong_count(&captured), 1, "dropped with the slot");
+    }
+
+    #[test]
+    fn small_futures_live_inline_and_large_ones_on_the_heap() {
+        let mut slot = FutureSlot::new();
+        let waker = Waker::from(Arc::new(NoopWake));
+        let mut cx = Context::from_waker(&waker);
+        // A future that borrows its own local across an await must not move while it waits.
+        let mut small = slot.put(async {
+            let value = 7u8;
+            let borrowed = &value;
+            tokio::task::yield_now().await;
+            assert_eq!(*borrowed, 7);
+        });
+        assert!(std::pin::Pin::new(&mut small).poll(&mut cx).is_pending());
+        assert_eq!(
+            std::pin::Pin::new(&mut small).poll(&mut cx),
+            Poll::Ready(())
+        );
+        drop(small);
+        assert_eq!(slot.size, 0, "the small future took no heap buffer");
+        let large = [1u8; 64];
+        let mut big = slot.put(async move {
+            let borrowed = &large;
+            tokio::task::yield_now().await;
+            assert_eq!(borrowed.len(), 64);
+        });
+        assert!(std::pin::Pin::new(&mut big).poll(&mut cx).is_pending());
+        assert_eq!(std::pin::Pin::new(&mut big).poll(&mut cx), Poll::Ready(()));
+        drop(big);
+        assert!(slot.size >= 64, "a large future takes a heap buffer");
     }
 
     #[test]

@@ -141,7 +141,7 @@ pub(crate) fn end_for_good(cell: &Arc<ActorCell>, system: &System, reason: ExitR
     supervision::ended_for_good(cell, &reason);
     system.registry().release(cell);
     system.record_end(cell, &reason);
-    system.untrack(cell);
+    system.untrack();
     // The loop's waker would keep the finished task's memory alive for as long as
     // references to the actor exist.
     cell.clear_idle();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
-use crate::cell::{ActorCell, SHUTDOWN};
+use crate::cell::{ActorCell, KindOf, SHUTDOWN};
 use crate::context::Context;
 use crate::mailbox::{self, Mailbox};
 use crate::supervision::{self, Restart};
@@ -175,20 +175,20 @@ impl<A: Actor> ActorBuilder<A> {
     ) -> ActorRef<A> {
         let mailbox = self.mailbox.unwrap_or_else(A::mailbox);
         let cell = Arc::new(ActorCell::new(
-            std::any::type_name::<A>(),
+            KindOf::<A>::KIND,
             mailbox,
             system.ask_timeout(),
             system.handle().coarse_clock().clone(),
             Some(Arc::downgrade(parent)),
-            A::supervision,
         ));
         // SAFETY: the one receiver of this new cell's mailbox.
         let receiver = unsafe { mailbox::receiver(&cell) };
         let actor = ActorRef::from_cell(Arc::clone(&cell));
-        system.track(&cell);
+        system.track();
         if !supervision::adopt(parent, &cell, restart) {
             // The parent (or the system) is shutting down: stop as soon as started.
             cell.signal(SHUTDOWN);
+            system.track_orphan(&cell);
         }
         let span = trace::actor_span(&cell);
         let dedicated = self.dedicated_thread.then(|| cell.to_string());

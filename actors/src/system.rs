@@ -1,18 +1,17 @@
 //! `System`: the actors of one runtime, their defaults, and their shutdown.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use dashmap::DashMap;
 use playhouse_runtime::{BuildError, Builder, Handle, ShutdownFuture, ShutdownReport};
 use tokio::time::Instant;
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::actor_ref::Recipient;
-use crate::cell::{ActorCell, ActorId, KILL, SHUTDOWN};
+use crate::cell::{ActorCell, ActorKind, KILL, SHUTDOWN};
 use crate::dead_letters::{DeadLetter, DeadLetterOffice, DeadLetterStream};
 use crate::exit::ExitReason;
 use crate::registry::Registry;
@@ -85,11 +84,24 @@ impl SystemConfig {
     }
 }
 
+/// The system's root: named "system"; its supervision comes from `SystemConfig`.
+static ROOT_KIND: ActorKind = ActorKind {
+    type_name: || "system",
+    supervision: Supervision::default,
+};
+
 struct SystemState {
     config: SystemConfig,
     /// The supervisor of top-level actors: a cell with no task of its own.
     root: Arc<ActorCell>,
-    live: DashMap<ActorId, Arc<ActorCell>>,
+    /// How many actors are alive. The actors themselves are found through the supervision
+    /// tree (every actor is in its parent's children until it ends for good), so spawning
+    /// costs one counter here, not a map entry.
+    live: AtomicUsize,
+    /// Actors spawned while their parent was already stopping its children: in nobody's
+    /// children, so the final sweep of a shutdown finds them here. Rare, and pruned as it
+    /// grows.
+    orphans: Mutex<Vec<Weak<ActorCell>>>,
     dead_letters: DeadLetterOffice,
     registry: Registry,
     shutdown_hook: AtomicBool,
@@ -188,19 +200,19 @@ impl System {
             .unwrap_or_default();
         let slot = extensions.get_or_insert_with(|| {
             let root = Arc::new(ActorCell::new(
-                "system",
+                &ROOT_KIND,
                 // The root takes no messages: its mailbox stays empty.
                 crate::Mailbox::unbounded(),
                 config.ask_timeout,
                 handle.coarse_clock().clone(),
                 None,
-                Supervision::default,
             ));
             root.with_relations(|relations| relations.supervision = Some(config.supervision));
             StateSlot(Arc::new(SystemState {
                 config,
                 root,
-                live: DashMap::new(),
+                live: AtomicUsize::new(0),
+                orphans: Mutex::new(Vec::new()),
                 dead_letters: DeadLetterOffice::default(),
                 registry: Registry::default(),
                 shutdown_hook: AtomicBool::new(false),
@@ -307,7 +319,7 @@ impl System {
 
     /// Returns how many actors are alive (started and not yet ended).
     pub fn live_actors(&self) -> usize {
-        self.state.live.len()
+        self.state.live.load(Ordering::Relaxed)
     }
 
     /// Returns how many messages never reached a handler without their sender being told:
@@ -335,12 +347,27 @@ impl System {
         self.handle.shutdown_timeout(timeout)
     }
 
-    pub(crate) fn track(&self, cell: &Arc<ActorCell>) {
-        self.state.live.insert(cell.id(), Arc::clone(cell));
+    /// Counts a new actor as alive.
+    pub(crate) fn track(&self) {
+        self.state.live.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn untrack(&self, cell: &ActorCell) {
-        self.state.live.remove(&cell.id());
+    /// Remembers an actor that no parent adopted, for the final sweep of a shutdown.
+    pub(crate) fn track_orphan(&self, cell: &Arc<ActorCell>) {
+        let mut orphans = self
+            .state
+            .orphans
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if orphans.len() == orphans.capacity() {
+            orphans.retain(|orphan| orphan.upgrade().is_some_and(|cell| cell.is_alive()));
+        }
+        orphans.push(Arc::downgrade(cell));
+    }
+
+    /// Counts an actor that ended for good.
+    pub(crate) fn untrack(&self) {
+        self.state.live.fetch_sub(1, Ordering::Relaxed);
     }
 
     pub(crate) fn dead_letter(&self, cell: &ActorCell, message_type: &'static str) {
@@ -396,9 +423,20 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
     }
     // Anything still alive (spawned meanwhile, or stuck past the deadline) is cut off.
     let mut cut_off = Vec::new();
-    for entry in state.live.iter() {
-        entry.value().signal(SHUTDOWN | KILL);
-        cut_off.push(entry.value().to_string());
+    let orphans = std::mem::take(
+        &mut *state
+            .orphans
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    );
+    let mut pending: Vec<Arc<ActorCell>> = orphans.iter().filter_map(Weak::upgrade).collect();
+    pending.extend(children_of(&state.root));
+    while let Some(cell) = pending.pop() {
+        if cell.is_alive() {
+            cell.signal(SHUTDOWN | KILL);
+            cut_off.push(cell.to_string());
+        }
+        pending.extend(children_of(&cell));
     }
     let ended = std::mem::take(
         &mut *state
@@ -416,4 +454,17 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
     }
     report.cut_off.extend(cut_off);
     report
+}
+
+/// A cell's children, newest first.
+fn children_of(cell: &ActorCell) -> Vec<Arc<ActorCell>> {
+    cell.with_existing_relations(|relations| {
+        relations
+            .children
+            .values()
+            .rev()
+            .map(|child| Arc::clone(&child.cell))
+            .collect()
+    })
+    .unwrap_or_default()
 }

@@ -263,3 +263,48 @@ fn shutdown_stops_the_tree_from_the_top_children_before_their_parent() {
     assert_eq!(report.stopped[0], last.to_string());
     assert_eq!(report.stopped[3], parent.to_string());
 }
+
+/// Never finishes starting.
+struct NeverStarts;
+
+impl Actor for NeverStarts {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn on_start((): (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        std::future::pending().await
+    }
+}
+
+/// Spawns a `NeverStarts` while it stops, that is, during the shutdown.
+struct SpawnsWhileStopping;
+
+impl Actor for SpawnsWhileStopping {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn on_start((): (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(SpawnsWhileStopping)
+    }
+
+    async fn on_stop(&mut self, ctx: &mut Context<Self>, _reason: &ExitReason) {
+        ctx.system().spawn::<NeverStarts>(());
+    }
+}
+
+#[test]
+fn an_actor_spawned_during_shutdown_that_never_starts_is_cut_off() {
+    let runtime = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let system = runtime.block_on(async {
+        SpawnsWhileStopping::spawn(());
+        System::current()
+    });
+    let report = runtime.shutdown_timeout(Duration::from_secs(1));
+    assert_eq!(report.stopped.len(), 1, "{report}");
+    assert_eq!(report.cut_off.len(), 1, "{report}");
+    assert!(report.cut_off[0].starts_with("NeverStarts#"), "{report}");
+    assert_eq!(system.live_actors(), 0);
+}

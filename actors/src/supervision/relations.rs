@@ -14,7 +14,10 @@ pub(crate) struct Child {
     pub(crate) cell: Arc<ActorCell>,
     pub(crate) restart: Restart,
     /// When this child was restarted, within the parent's intensity window (for backoff).
-    pub(crate) restarts: VecDeque<Instant>,
+    /// Boxed on the first restart: the system's root keeps an entry for every top-level
+    /// actor, and most are never restarted.
+    #[allow(clippy::box_collection)] // One word in the entry instead of the deque's four.
+    pub(crate) restarts: Option<Box<VecDeque<Instant>>>,
 }
 
 /// Something the actor's loop must hear about between messages.
@@ -46,8 +49,11 @@ pub(crate) struct Relations {
     pub(crate) notices: VecDeque<Notice>,
     /// Why the current incarnation must fail (set with the `FAIL` signal).
     pub(crate) failure: Option<Arc<str>>,
-    /// Set once the actor has ended for good, with why (for late watchers and links).
+    /// Set once the actor has ended for good, with why (for late watchers and links, and
+    /// for `ActorRef::exit_reason`).
     pub(crate) ended: Option<ExitReason>,
+    /// Tasks waiting for the actor's end (`ActorRef::wait`), woken by `ActorCell::finish`.
+    pub(crate) exit_waiters: Option<Arc<tokio::sync::Notify>>,
     /// Names this actor holds in its system's registry, freed when it ends.
     pub(crate) names: Vec<Arc<str>>,
     /// The current incarnation's timers and attached streams, which end with it (set by

@@ -26,7 +26,7 @@ pub(crate) fn adopt(parent: &ActorCell, child: &Arc<ActorCell>, restart: Restart
             Child {
                 cell: Arc::clone(child),
                 restart,
-                restarts: Default::default(),
+                restarts: None,
             },
         );
         true
@@ -122,9 +122,10 @@ fn supervise(
         relations.restarts.push_back(now);
         let attempt = match relations.children.get_mut(&child.id()) {
             Some(entry) => {
-                entry.restarts.retain(in_window);
-                entry.restarts.push_back(now);
-                entry.restarts.len() as u32
+                let restarts = entry.restarts.get_or_insert_with(Box::default);
+                restarts.retain(in_window);
+                restarts.push_back(now);
+                restarts.len() as u32
             }
             None => 1,
         };
