@@ -226,8 +226,10 @@ impl SenderSpan for tracing::Span {
     }
 }
 
-fn tracing_messages() -> bool {
-    tracing::enabled!(tracing::Level::TRACE)
+/// Whether a `trace`-level subscriber may record message spans. The first check is one
+/// relaxed load of tracing's global maximum level; only if it passes is the callsite asked.
+pub(crate) fn tracing_messages() -> bool {
+    tracing::level_enabled!(tracing::Level::TRACE) && tracing::enabled!(tracing::Level::TRACE)
 }
 
 /// Puts a `tell` in the reserved place.

@@ -185,7 +185,11 @@ impl<A: Actor> ActorTask<A> {
     fn dispatch(&mut self, envelope: Envelope<A>) {
         let message_type = envelope.message_type();
         let cell = self.mailbox.cell();
-        let span = trace::message_span(cell, message_type, envelope.sender_span());
+        // A message span only if anybody may record it: checking first costs one load.
+        let span = crate::envelope::tracing_messages()
+            .then(|| trace::message_span(cell, message_type, envelope.sender_span()))
+            .filter(|span| !span.is_disabled())
+            .map(Box::new);
         let actor = self
             .actor
             .as_mut()
@@ -195,10 +199,7 @@ impl<A: Actor> ActorTask<A> {
         envelope
             .dispatch(cell.mailbox(), actor, &mut self.ctx, &mut self.slot)
             .detach();
-        self.phase = Phase::Handling {
-            message_type,
-            span: (!span.is_disabled()).then(|| Box::new(span)),
-        };
+        self.phase = Phase::Handling { message_type, span };
     }
 
     /// Polls the handler in the slot. `None` when it is over and the task goes on.
