@@ -74,7 +74,7 @@ impl<A: Actor> ActorBuilder<A> {
     /// whose work must stay on one thread for its whole life (thread-local state, C
     /// libraries that require it). The thread is named after the actor (`Name#id`) and
     /// ends with it. If the thread cannot be started, the actor ends at once as
-    /// [`ExitReason::Killed`] and an error is logged.
+    /// [`ExitReason::Killed`](crate::ExitReason::Killed) and an error is logged.
     ///
     /// # Examples
     ///
