@@ -76,6 +76,11 @@ impl<A: Actor> ActorBuilder<A> {
     /// ends with it. If the thread cannot be started, the actor ends at once as
     /// [`ExitReason::Killed`](crate::ExitReason::Killed) and an error is logged.
     ///
+    /// The thread runs a single-thread tokio runtime of its own: a task the actor spawns
+    /// with `tokio::spawn` runs on that thread too, and is cancelled when the actor ends
+    /// and its runtime goes with it. Work that must outlive the actor belongs on the
+    /// system ([`System::handle`](crate::System::handle)) or in another actor.
+    ///
     /// # Examples
     ///
     /// ```

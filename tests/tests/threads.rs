@@ -106,3 +106,50 @@ async fn blocking_work_runs_off_the_workers_and_its_panic_is_the_handlers() {
     }
     assert!(matches!(cruncher.wait().await, ExitReason::Panicked(_)));
 }
+
+/// Spawns a tokio task from its handler.
+#[derive(Actor)]
+struct Spawner;
+
+/// Tells the test, by being dropped, that the task holding it is gone.
+struct DropSignal(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        if let Some(signal) = self.0.take() {
+            let _ = signal.send(());
+        }
+    }
+}
+
+#[messages]
+impl Spawner {
+    /// Starts a task that reports its thread and then waits forever.
+    #[message]
+    fn start_task(
+        &self,
+        thread: tokio::sync::oneshot::Sender<Option<String>>,
+        dropped: tokio::sync::oneshot::Sender<()>,
+    ) {
+        tokio::spawn(async move {
+            let _signal = DropSignal(Some(dropped));
+            let _ = thread.send(std::thread::current().name().map(str::to_owned));
+            std::future::pending::<()>().await;
+        });
+    }
+}
+
+#[playhouse::test]
+async fn a_task_spawned_by_a_dedicated_thread_actor_runs_there_and_ends_with_it() {
+    let actor = Spawner::builder().dedicated_thread().spawn(Spawner);
+    let (thread, thread_name) = tokio::sync::oneshot::channel();
+    let (dropped, task_gone) = tokio::sync::oneshot::channel();
+    actor.ask(StartTask { thread, dropped }).await.unwrap();
+    assert_eq!(thread_name.await.unwrap(), Some(actor.to_string()));
+    actor.stop();
+    assert_eq!(actor.wait().await, ExitReason::Normal);
+    tokio::time::timeout(Duration::from_secs(5), task_gone)
+        .await
+        .expect("the task is cancelled with the actor's runtime")
+        .expect("dropping the task drops its signal, which sends");
+}
