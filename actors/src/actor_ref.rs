@@ -131,7 +131,9 @@ impl<A: Actor> ActorRef<A> {
         let permit = match self.try_reserve() {
             Ok(permit) => permit,
             Err(TryReserveError::Closed) => return Err(SendError(message)),
-            Err(TryReserveError::Full) => match self.reserve().await {
+            // Boxed: waiting for room is the slow path, and inline its state would make
+            // every `tell` future (and every handler future that awaits one) much larger.
+            Err(TryReserveError::Full) => match Box::pin(self.reserve()).await {
                 // The actor may have started stopping while this waited for room.
                 Ok(_) if self.cell.refusing() => return Err(SendError(message)),
                 Ok(permit) => permit,
@@ -217,7 +219,8 @@ impl<A: Actor> ActorRef<A> {
         let permit = match self.try_reserve() {
             Ok(permit) => permit,
             Err(TryReserveError::Closed) => return Err(AskError::Stopped(message)),
-            Err(TryReserveError::Full) => match deadline.run(self.reserve()).await {
+            // Boxed for the same reason as in `tell`.
+            Err(TryReserveError::Full) => match Box::pin(deadline.run(self.reserve())).await {
                 Ok(Ok(_)) if self.cell.refusing() => return Err(AskError::Stopped(message)),
                 Ok(Ok(permit)) => permit,
                 Ok(Err(())) => return Err(AskError::Stopped(message)),

@@ -112,3 +112,25 @@ fn allocations_per_message() {
     );
     assert!(ask <= 2.01, "an ask costs {ask:.2} allocations");
 }
+
+#[playhouse::test]
+async fn tell_and_ask_futures_stay_small() {
+    // A handler that awaits a `tell` or an `ask` carries its future, and the actor moves
+    // each handler future into its slot: waiting for room is boxed, so it costs only
+    // while a mailbox is full.
+    let counter = Counter::spawn(Counter::default());
+    let tell = counter.tell(Bump);
+    assert!(
+        std::mem::size_of_val(&tell) <= 96,
+        "tell future: {} bytes",
+        std::mem::size_of_val(&tell)
+    );
+    let ask = counter.ask(Add(1));
+    assert!(
+        std::mem::size_of_val(&ask) <= 320,
+        "ask future: {} bytes",
+        std::mem::size_of_val(&ask)
+    );
+    tell.await.unwrap();
+    assert_eq!(ask.await.unwrap(), 2);
+}
