@@ -361,19 +361,29 @@ thread_local! {
 /// [`NoReply::Dropped`] at once, so nothing waits here for a panic nobody reports.
 pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     CATCHING.with(|depth| depth.set(depth.get() + 1));
+    let parked_before = PANICKED_REPLIES.with(|replies| replies.borrow().len());
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     CATCHING.with(|depth| depth.set(depth.get() - 1));
+    // Only the slots parked during `f` are this call's to settle.
+    let take_parked = || {
+        PANICKED_REPLIES.with(|replies| {
+            let mut replies = replies.borrow_mut();
+            if replies.len() > parked_before {
+                replies.split_off(parked_before)
+            } else {
+                Vec::new()
+            }
+        })
+    };
     match result {
         Ok(value) => {
-            debug_assert!(
-                PANICKED_REPLIES.with(|replies| replies.borrow().is_empty()),
-                "reply slots parked without a panic"
-            );
+            // Slots parked by a panic that `f` caught itself (with its own `catch_unwind`):
+            // dropped, their askers hear `Dropped`, as outside any panic.
+            drop(take_parked());
             Ok(value)
         }
         Err(payload) => {
-            let replies =
-                PANICKED_REPLIES.with(|replies| std::mem::take(&mut *replies.borrow_mut()));
+            let replies = take_parked();
             let message = playhouse_runtime::panic_message(&*payload);
             let shared: Arc<str> = Arc::from(message.as_str());
             for reply in replies {
@@ -416,6 +426,47 @@ impl<R: Send + 'static> Drop for ReplyTo<R> {
             PANICKED_REPLIES.with(|replies| replies.borrow_mut().push(reply));
         } else {
             let _ = sender.send(Err(NoReply::Dropped));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::oneshot;
+
+    use super::{catch_panic, NoReply, ReplyTo};
+
+    #[test]
+    fn a_panic_caught_inside_leaves_no_reply_waiting_and_the_asker_hears_dropped() {
+        let (sender, mut reply) = oneshot::channel::<Result<u32, NoReply>>();
+        let outcome = catch_panic(|| {
+            // The code under the guard catches its own panic, which dropped a reply slot.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                let _reply = ReplyTo::new(sender);
+                panic!("caught inside");
+            }))
+            .is_err()
+        });
+        assert_eq!(outcome, Ok(true));
+        assert!(
+            matches!(reply.try_recv(), Err(oneshot::error::TryRecvError::Closed)),
+            "the slot was let go, not kept for a later panic"
+        );
+        // A later caught panic on this thread does not hear of it either.
+        assert!(catch_panic(|| panic!("later")).is_err());
+    }
+
+    #[test]
+    fn a_panic_under_the_guard_reaches_the_asker_with_its_message() {
+        let (sender, mut reply) = oneshot::channel::<Result<u32, NoReply>>();
+        let outcome = catch_panic(move || {
+            let _reply = ReplyTo::new(sender);
+            panic!("boom");
+        });
+        assert_eq!(outcome.unwrap_err(), "boom");
+        match reply.try_recv() {
+            Ok(Err(NoReply::Panicked(message))) => assert_eq!(&*message, "boom"),
+            other => panic!("expected the panic's message, got {other:?}"),
         }
     }
 }

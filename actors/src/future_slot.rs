@@ -28,9 +28,7 @@ pub(crate) struct FutureSlot {
     /// The heap buffer's size and alignment (size 0: none).
     size: u32,
     align: u32,
-    /// How to poll and drop the future in the slot, if there is one. Kept here rather than
-    /// only in its `SlotFuture`, so that a detached future (or a leaked handle) is still
-    /// dropped before the slot is reused or freed.
+    /// How to poll and drop the future in the slot, if there is one.
     live: Option<&'static SlotVTable>,
     inline: MaybeUninit<[usize; INLINE / std::mem::size_of::<usize>()]>,
     _pinned: PhantomPinned,
@@ -76,7 +74,11 @@ impl FutureSlot {
     /// Where a future described by `vtable` lives.
     fn location(&mut self, vtable: &SlotVTable) -> NonNull<u8> {
         if vtable.inline {
-            NonNull::from(&mut self.inline).cast()
+            // A raw pointer, never a fresh `&mut` to the buffer: that would invalidate the
+            // pointers a pinned future there keeps into itself.
+            let inline = std::ptr::addr_of_mut!(self.inline).cast::<u8>();
+            // SAFETY: a field's address is never null.
+            unsafe { NonNull::new_unchecked(inline) }
         } else {
             self.ptr
         }
@@ -87,9 +89,9 @@ impl FutureSlot {
     where
         F: Future<Output = ()> + Send + 'a,
     {
-        // SAFETY: a future still in the slot was either dropped by its handle (then `live` is
-        // `None`) or detached, whose owner drops it before what it borrows ends.
-        unsafe { self.drop_live() };
+        // A future still here was leaked (its handle forgotten) or detached and never
+        // dropped: what it borrows may be gone, so it is forgotten, not dropped, as a leak.
+        self.live = None;
         let vtable = VTableOf::<F>::VTABLE;
         if !vtable.inline {
             self.reserve(Layout::new::<F>());
@@ -175,14 +177,15 @@ impl FutureSlot {
 
 impl Drop for FutureSlot {
     fn drop(&mut self) {
-        // SAFETY: whoever detached a future dropped it before what it borrows, or (as the
-        // actor's task does) drops the slot before those.
-        unsafe { self.drop_live() };
+        // A future still here is forgotten, as in `put`: only its handle or the owner of a
+        // detached future (through `drop_live`) may drop it, while what it borrows lives.
+        self.live = None;
         self.release();
     }
 }
 
-/// A future living in a [`FutureSlot`]; dropping it drops the future in place.
+/// A future living in a [`FutureSlot`]; dropping it drops the future in place (forgetting
+/// it leaks the future: the slot then never drops it).
 pub(crate) struct SlotFuture<'a> {
     /// Borrowed, so nothing else is written into the slot while the future lives.
     slot: &'a mut FutureSlot,
@@ -196,8 +199,9 @@ unsafe impl Send for SlotFuture<'_> {}
 impl SlotFuture<'_> {
     /// Leaves the future in its slot without this handle, to be polled and dropped through
     /// [`FutureSlot::poll_live`] and [`FutureSlot::drop_live`], whose callers then keep
-    /// what it borrows alive and untouched. This is how the actor's hand-written task keeps
-    /// a handler running across polls.
+    /// what it borrows alive and untouched, and the slot where it is. This is how the
+    /// actor's hand-written task keeps a handler running across polls. A detached future
+    /// that is never dropped that way is leaked, never dropped late.
     pub(crate) fn detach(self) {
         std::mem::forget(self);
     }
@@ -285,28 +289,24 @@ mod tests {
     }
 
     #[test]
-    fn a_leaked_handle_still_gets_its_future_dropped_before_reuse() {
+    fn a_leaked_handle_leaks_its_future_and_the_slot_stays_usable() {
         let captured = Arc::new(());
-        {
-            let mut slot = FutureSlot::new();
-            let guard = Arc::clone(&captured);
-            std::mem::forget(slot.put(async move {
-                let _guard = guard;
-            }));
-            assert_eq!(Arc::strong_count(&captured), 2, "leaked: not dropped yet");
-            assert_eq!(poll_once(slot.put(async {})), Poll::Ready(()));
-            assert_eq!(
-                Arc::strong_count(&captured),
-                1,
-                "dropped before the slot was reused"
-            );
-            let guard = Arc::clone(&captured);
-            std::mem::forget(slot.put(async move {
-                let _guard = guard;
-            }));
-            // The slot is dropped where it lies, at the end of this scope.
-        }
-        assert_eq!(Arc::strong_count(&captured), 1, "dropped with the slot");
+        let mut slot = FutureSlot::new();
+        let guard = Arc::clone(&captured);
+        std::mem::forget(slot.put(async move {
+            let _guard = guard;
+        }));
+        // What a leaked future borrows may be gone by now: the slot never drops it.
+        assert_eq!(poll_once(slot.put(async {})), Poll::Ready(()));
+        assert_eq!(Arc::strong_count(&captured), 2, "leaked, not dropped late");
+        let large = [0u8; 64];
+        let guard = Arc::clone(&captured);
+        std::mem::forget(slot.put(async move {
+            let _guard = guard;
+            assert_eq!(large.len(), 64);
+        }));
+        drop(slot);
+        assert_eq!(Arc::strong_count(&captured), 3, "leaked with the slot too");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::envelope::{catch_panic, Envelope};
 use crate::exit::{ExitReason, PanicReport};
 use crate::future_slot::FutureSlot;
 use crate::mailbox::{MailboxReceiver, TryRecv};
-use crate::run::{self, After, Parts};
+use crate::run::{self, drop_catching, After, Parts};
 use crate::spawn::ArgsSource;
 use crate::supervision::Restart;
 use crate::trace;
@@ -341,9 +341,13 @@ impl<A: Actor> Future for ActorTask<A> {
 
 impl<A: Actor> Drop for ActorTask<A> {
     fn drop(&mut self) {
-        // What borrows the fields goes first: a cold step, then a handler.
-        self.phase = Phase::Done;
+        // What borrows the fields goes first: a cold step, then a handler. Both can hold
+        // user values (the actor, hook futures), whose drop may panic: caught, so that the
+        // end below is always recorded.
+        drop_catching(std::mem::replace(&mut self.phase, Phase::Done));
         self.drop_handler();
+        // The actor too, before its end is announced: waiters then find its resources let go.
+        drop_catching(self.actor.take());
         // The task was dropped unfinished (its runtime went away): the actor's end is still
         // recorded, so that waiters and asks are released rather than left hanging.
         let cell = self.mailbox.cell();

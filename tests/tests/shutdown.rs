@@ -308,3 +308,106 @@ fn an_actor_spawned_during_shutdown_that_never_starts_is_cut_off() {
     assert!(report.cut_off[0].starts_with("NeverStarts#"), "{report}");
     assert_eq!(system.live_actors(), 0);
 }
+
+/// Blocks its own thread for a second when told to: not even a kill ends it sooner.
+#[derive(Actor)]
+struct Sleeper;
+
+#[messages]
+impl Sleeper {
+    #[message]
+    fn block(&self, entered: std::sync::mpsc::Sender<()>) {
+        let _ = entered.send(());
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// A top-level actor whose child blocks its thread.
+struct Holder;
+
+impl Actor for Holder {
+    type Args = std::sync::mpsc::Sender<()>;
+    type Error = std::convert::Infallible;
+
+    async fn on_start(entered: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        let child = Sleeper::builder()
+            .dedicated_thread()
+            .spawn_child(ctx, Sleeper);
+        child.tell(Block { entered }).await.unwrap();
+        Ok(Holder)
+    }
+}
+
+#[test]
+fn a_child_its_parent_gave_up_on_is_still_cut_off_at_shutdown() {
+    let runtime = Builder::new()
+        .worker_threads(1)
+        .extension(playhouse::SystemConfig::default().stop_timeout(Duration::from_millis(50)))
+        .build()
+        .unwrap();
+    let (entered, entered_rx) = std::sync::mpsc::channel();
+    runtime.block_on(async move {
+        Holder::spawn(entered);
+    });
+    entered_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the child blocks its thread");
+    // The parent stops its child, waits, kills it, waits again, gives up and ends: the
+    // child, still blocked, is no longer under the root, yet the shutdown finds it.
+    let report = runtime.shutdown_timeout(Duration::from_millis(500));
+    assert!(
+        report
+            .cut_off
+            .iter()
+            .any(|name| name.starts_with("Sleeper#")),
+        "{report}"
+    );
+    assert!(
+        report
+            .stopped
+            .iter()
+            .any(|name| name.starts_with("Holder#")),
+        "{report}"
+    );
+}
+
+/// Never finishes `on_stop`, and panics when dropped.
+struct StopsForeverPanicsOnDrop;
+
+impl Actor for StopsForeverPanicsOnDrop {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn on_start((): (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(StopsForeverPanicsOnDrop)
+    }
+
+    async fn on_stop(&mut self, _ctx: &mut Context<Self>, _reason: &ExitReason) {
+        std::future::pending::<()>().await;
+    }
+}
+
+impl Drop for StopsForeverPanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("dropped while stopping");
+    }
+}
+
+#[test]
+fn dropping_the_runtime_mid_on_stop_records_the_end_even_if_the_actor_panics_in_drop() {
+    let runtime = Builder::new_current_thread().build().unwrap();
+    let actor = runtime.block_on(async {
+        let actor = StopsForeverPanicsOnDrop::spawn(());
+        actor.stop();
+        // Let it reach its `on_stop`, which never returns.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        actor
+    });
+    assert!(actor.is_alive(), "still in on_stop");
+    drop(runtime);
+    assert!(
+        !actor.is_alive(),
+        "the end is recorded when the task is dropped"
+    );
+    assert_eq!(actor.exit_reason(), Some(ExitReason::Killed));
+}
