@@ -140,18 +140,10 @@ pub(crate) fn end_for_good(cell: &Arc<ActorCell>, system: &System, reason: ExitR
     // Children still alive (their parent gave up waiting for them, or was killed) are no
     // longer reachable from the root once this actor leaves its parent: the final sweep of
     // a shutdown finds them among the orphans.
-    let stragglers: Vec<Arc<ActorCell>> = cell
-        .with_existing_relations(|relations| {
-            relations
-                .children
-                .values()
-                .filter(|child| child.cell.is_alive())
-                .map(|child| Arc::clone(&child.cell))
-                .collect()
-        })
-        .unwrap_or_default();
-    for child in &stragglers {
-        system.track_orphan(child);
+    for child in supervision::children(cell) {
+        if child.is_alive() {
+            system.track_orphan(&child);
+        }
     }
     supervision::release(cell);
     supervision::ended_for_good(cell, &reason);

@@ -67,5 +67,7 @@ pub use strategy::{Backoff, Restart, Strategy, Supervision};
 pub use tree::{SupervisionTree, TreeNode};
 
 pub(crate) use relations::{Notice, Relations};
-pub(crate) use supervisor::{adopt, decide, release, reopen, stop_children, Next};
+pub(crate) use supervisor::{
+    adopt, children, close_children, decide, release, reopen, stop_children, Next,
+};
 pub(crate) use watch::{ended_for_good, incarnation_ended, link, unlink, unwatch, watch};

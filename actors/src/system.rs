@@ -16,7 +16,7 @@ use crate::dead_letters::{DeadLetter, DeadLetterOffice, DeadLetterStream};
 use crate::exit::ExitReason;
 use crate::registry::Registry;
 use crate::spawn::ActorBuilder;
-use crate::supervision::{Restart, Strategy, Supervision, SupervisionTree};
+use crate::supervision::{self, Restart, Strategy, Supervision, SupervisionTree};
 
 /// How long an [`ask`](crate::ActorRef::ask) waits for its reply unless configured.
 pub const DEFAULT_ASK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -400,16 +400,7 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
     let Some(state) = state.upgrade() else {
         return ShutdownReport::default();
     };
-    let top_level: Vec<Arc<ActorCell>> = state.root.with_relations(|relations| {
-        relations.closing = true;
-        relations
-            .children
-            .values()
-            .rev()
-            .map(|child| Arc::clone(&child.cell))
-            .collect()
-    });
-    for cell in top_level {
+    for cell in supervision::close_children(&state.root) {
         cell.signal(SHUTDOWN);
         let wait_until = deadline.min(playhouse_runtime::deadline_after(state.config.stop_timeout));
         if tokio::time::timeout_at(wait_until, cell.wait())
@@ -430,13 +421,13 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
     );
     let mut pending: Vec<Arc<ActorCell>> = orphans.iter().filter_map(Weak::upgrade).collect();
-    pending.extend(children_of(&state.root));
+    pending.extend(supervision::children(&state.root));
     while let Some(cell) = pending.pop() {
         if cell.is_alive() {
             cell.signal(SHUTDOWN | KILL);
             cut_off.push(cell.to_string());
         }
-        pending.extend(children_of(&cell));
+        pending.extend(supervision::children(&cell));
     }
     let ended = std::mem::take(
         &mut *state
@@ -454,17 +445,4 @@ async fn stop_all(state: Weak<SystemState>, deadline: Instant) -> ShutdownReport
     }
     report.cut_off.extend(cut_off);
     report
-}
-
-/// A cell's children, newest first.
-fn children_of(cell: &ActorCell) -> Vec<Arc<ActorCell>> {
-    cell.with_existing_relations(|relations| {
-        relations
-            .children
-            .values()
-            .rev()
-            .map(|child| Arc::clone(&child.cell))
-            .collect()
-    })
-    .unwrap_or_default()
 }

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use crate::cell::{ActorCell, KILL, RESTART, SHUTDOWN};
 use crate::exit::ExitReason;
-use crate::supervision::relations::{Child, ChildExit, Decision, Notice};
+use crate::supervision::relations::{Child, ChildExit, Decision, Notice, Relations};
 use crate::supervision::{Restart, Strategy};
 
 /// Adds `child` to `parent`'s children. Returns `false` if the parent is stopping its
@@ -177,21 +177,36 @@ fn random_unit(cell: &ActorCell) -> f64 {
     (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// Makes `parent` refuse new children from now on (they are shut down at once instead),
+/// and returns the children it has, newest first.
+pub(crate) fn close_children(parent: &ActorCell) -> Vec<Arc<ActorCell>> {
+    parent.with_relations(|relations| {
+        relations.closing = true;
+        newest_first(relations)
+    })
+}
+
+/// `cell`'s children, newest first (none if it never had relations).
+pub(crate) fn children(cell: &ActorCell) -> Vec<Arc<ActorCell>> {
+    cell.with_existing_relations(newest_first)
+        .unwrap_or_default()
+}
+
+fn newest_first(relations: &mut Relations) -> Vec<Arc<ActorCell>> {
+    relations
+        .children
+        .values()
+        .rev()
+        .map(|child| Arc::clone(&child.cell))
+        .collect()
+}
+
 /// Stops `parent`'s children, newest first, before the parent itself ends.
 ///
 /// Each child gets `stop_timeout` to stop gracefully, then is killed. If the parent was
 /// killed, its children are killed too, without waiting.
 pub(crate) async fn stop_children(parent: &ActorCell, killed: bool, stop_timeout: Duration) {
-    let children: Vec<Arc<ActorCell>> = parent.with_relations(|relations| {
-        relations.closing = true;
-        relations
-            .children
-            .values()
-            .rev()
-            .map(|entry| Arc::clone(&entry.cell))
-            .collect()
-    });
-    for child in children {
+    for child in close_children(parent) {
         if killed {
             child.signal(SHUTDOWN | KILL);
             continue;
