@@ -114,17 +114,20 @@ impl IdleWaker {
     ///
     /// The waker is woken in place (by reference), while this call holds `WAKING`. A wake
     /// that arrives meanwhile cannot just leave it to the holder, whose wake may have come
-    /// before the event this one announces: it sets `AGAIN`, and the holder wakes once more.
+    /// before the event this one announces: it sets `AGAIN`, and the holder wakes once more
+    /// before it lets go. Uncontended, a wake is one `fetch_or` and one compare-and-swap.
     pub(crate) fn wake(&self) {
-        let before = self.state.fetch_or(WAKING | AGAIN, Ordering::AcqRel);
-        if before & (WAKING | REGISTERING) != 0 {
-            // The holder (or the registrant) sees `AGAIN` and wakes for us.
-            return;
+        let mut before = self.state.fetch_or(WAKING, Ordering::AcqRel);
+        while before & (WAKING | REGISTERING) != 0 {
+            // Held by another wake (or the registrant): ask it to wake once more. If it let
+            // go in between, nobody would see the request: take over instead.
+            let held = self.state.fetch_or(AGAIN, Ordering::AcqRel);
+            if held & (WAKING | REGISTERING) != 0 {
+                return;
+            }
+            before = self.state.fetch_or(WAKING, Ordering::AcqRel);
         }
         loop {
-            // Cleared before waking: a wake from now on is covered by the one below, or
-            // sets `AGAIN` again.
-            self.state.fetch_and(!AGAIN, Ordering::AcqRel);
             // SAFETY: `WAKING` (taken from a state without it or `REGISTERING`) excludes
             // the registrant's writes.
             if let Some(waker) = unsafe { &*self.waker.get() } {
@@ -137,6 +140,9 @@ impl IdleWaker {
             {
                 return;
             }
+            // `AGAIN` was set: cleared before waking once more, so that a request from now
+            // on is covered by that wake or sets it again.
+            self.state.fetch_and(!AGAIN, Ordering::AcqRel);
         }
     }
 }
