@@ -9,6 +9,7 @@ use crate::actor_ref::ActorRef;
 use crate::cell::{ActorCell, KindOf, SHUTDOWN};
 use crate::context::Context;
 use crate::mailbox::{self, Mailbox};
+use crate::strand::Strand;
 use crate::supervision::{self, Restart};
 use crate::system::System;
 use crate::task::ActorTask;
@@ -32,8 +33,19 @@ use crate::trace;
 /// ```
 pub struct ActorBuilder<A: Actor> {
     mailbox: Option<Mailbox>,
-    dedicated_thread: bool,
+    placement: Placement,
     _actor: PhantomData<fn() -> A>,
+}
+
+/// Where an actor runs.
+#[derive(Debug)]
+enum Placement {
+    /// A task of its own on the system's workers.
+    Workers,
+    /// An OS thread of its own.
+    Thread,
+    /// A turn on a strand.
+    Strand(Strand),
 }
 
 impl<A: Actor> Default for ActorBuilder<A> {
@@ -46,7 +58,7 @@ impl<A: Actor> fmt::Debug for ActorBuilder<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActorBuilder")
             .field("mailbox", &self.mailbox)
-            .field("dedicated_thread", &self.dedicated_thread)
+            .field("placement", &self.placement)
             .finish()
     }
 }
@@ -56,7 +68,7 @@ impl<A: Actor> ActorBuilder<A> {
     pub fn new() -> Self {
         Self {
             mailbox: None,
-            dedicated_thread: false,
+            placement: Placement::Workers,
             _actor: PhantomData,
         }
     }
@@ -105,8 +117,22 @@ impl<A: Actor> ActorBuilder<A> {
     /// assert_eq!(legacy.ask(Query).await.unwrap(), legacy.to_string());
     /// # }
     /// ```
+    ///
+    /// This replaces an earlier [`strand`](Self::strand).
     pub fn dedicated_thread(mut self) -> Self {
-        self.dedicated_thread = true;
+        self.placement = Placement::Thread;
+        self
+    }
+
+    /// Runs the actor in turns with the other actors of `strand`, on one task.
+    ///
+    /// Messages between actors of one strand are handed over on the same thread, without
+    /// waking another task; see [`Strand`] for when that pays and what it costs. The strand
+    /// must belong to the system the actor is spawned on; if it does not, an error is
+    /// logged and the actor runs as a task of its own. This replaces an earlier
+    /// [`dedicated_thread`](Self::dedicated_thread).
+    pub fn strand(mut self, strand: &Strand) -> Self {
+        self.placement = Placement::Strand(strand.clone());
         self
     }
 
@@ -196,18 +222,28 @@ impl<A: Actor> ActorBuilder<A> {
             system.track_orphan(&cell);
         }
         let span = trace::actor_span(&cell);
-        let dedicated = self.dedicated_thread.then(|| cell.to_string());
         let ctx = Context::new(actor.clone(), system.clone());
         // Dropped unfinished (say, the thread below cannot start), it still records the
         // actor's end.
         let life = ActorTask::new(ctx, receiver, restart, args);
-        if let Some(name) = dedicated {
-            if let Err(error) = system.handle().spawn_dedicated(name, span, life) {
-                // The task was dropped, which ended the actor as killed.
-                tracing::error!(actor = %actor, %error, "actor.thread_failed");
+        match self.placement {
+            Placement::Workers => drop(system.handle().spawn_in_span(span, life)),
+            Placement::Thread => {
+                if let Err(error) = system
+                    .handle()
+                    .spawn_dedicated(cell.to_string(), span, life)
+                {
+                    // The task was dropped, which ended the actor as killed.
+                    tracing::error!(actor = %actor, %error, "actor.thread_failed");
+                }
             }
-        } else {
-            system.handle().spawn_in_span(span, life);
+            Placement::Strand(strand) if strand.belongs_to(system) => {
+                strand.join(system.handle().bind(span, life));
+            }
+            Placement::Strand(_) => {
+                tracing::error!(actor = %actor, "actor.strand_of_another_system");
+                drop(system.handle().spawn_in_span(span, life));
+            }
         }
         actor
     }

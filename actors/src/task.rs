@@ -257,7 +257,12 @@ impl<A: Actor> ActorTask<A> {
             // idle worker to steal the actor (as a plain self-wake would). Its first poll
             // only defers the wake-up, so it need not be kept.
             self.handled_in_a_row = 0;
-            let _deferred = std::pin::pin!(tokio::task::yield_now()).poll(cx);
+            if crate::strand::on_turn() {
+                // On a strand, the other actors' turns come first: back of its queue.
+                cx.waker().wake_by_ref();
+            } else {
+                let _deferred = std::pin::pin!(tokio::task::yield_now()).poll(cx);
+            }
             return Some(Poll::Pending);
         }
         None

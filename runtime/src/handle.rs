@@ -213,6 +213,43 @@ impl Handle {
         }
     }
 
+    /// Boxes `future` so that, wherever it is polled, it runs inside `span` and sees this
+    /// system as [current](Self::current), as a task from
+    /// [`spawn_in_span`](Self::spawn_in_span) does.
+    ///
+    /// For executors of our own that poll many futures in one task, such as an actor
+    /// strand.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handle = playhouse_runtime::Builder::new().attach().unwrap();
+    /// let bound = handle.bind(tracing::Span::none(), async {
+    ///     playhouse_runtime::Handle::try_current().is_some()
+    /// });
+    /// // This task is outside the system; the bound future finds it all the same.
+    /// assert!(playhouse_runtime::Handle::try_current().is_none());
+    /// assert!(bound.await);
+    /// # }
+    /// ```
+    pub fn bind<F>(
+        &self,
+        span: tracing::Span,
+        future: F,
+    ) -> std::pin::Pin<Box<dyn Future<Output = F::Output> + Send>>
+    where
+        F: Future + Send + 'static,
+    {
+        match (self.inner.config.owns_threads, span.is_disabled()) {
+            (true, true) => Box::pin(future),
+            (true, false) => Box::pin(future.instrument(span)),
+            (false, true) => Box::pin(self.scope(future)),
+            (false, false) => Box::pin(self.scope(future).instrument(span)),
+        }
+    }
+
     /// Registers work to run when the system shuts down.
     ///
     /// Hooks run in the reverse order of registration, each given the deadline by which the

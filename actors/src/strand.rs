@@ -1,0 +1,515 @@
+//! Strands: actors that take turns on one task, so that messages between them never cross
+//! threads.
+//!
+//! Every actor is normally a tokio task of its own, and tokio's multi-thread scheduler may run
+//! any two of them on different workers. For actors that mostly talk to each other (a
+//! pipeline, a ring, a game and its players) each hand-off then risks waking another worker
+//! and moving the work across threads. A [`Strand`] is one tokio task that runs a set of
+//! actors in turns, like an actix arbiter or an Asio strand, but still on the shared
+//! work-stealing workers: the strand as a whole can move between workers; its actors never
+//! run at the same time.
+//!
+//! How it works: each member actor is a boxed future in the runner's slab, with a waker that
+//! knows its slot. While the runner is polling on a thread, a waker called on that thread
+//! (a member telling another member) pushes the slot onto the runner's local queue, which
+//! lives in a thread-local for the length of the turn: no lock, no atomic read-modify-write
+//! beyond the waker's "already queued" flag, no tokio wake-up. A waker called anywhere
+//! else (another actor, a timer, a task) pushes the slot onto the strand's shared queue
+//! under a mutex and wakes the runner's tokio task.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use playhouse_runtime::Handle;
+
+use crate::system::System;
+
+/// How many member polls a strand makes in one turn, at most, before it lets the worker
+/// run other tasks: the strand's counterpart of an actor's message budget. Every yield
+/// costs a wake-up of the other workers, so a turn is long, but bounded in time too.
+const TURN_POLLS: u32 = 1024;
+
+/// How long a turn lasts, at most, checked every [`TURN_CHECK_EVERY`] polls.
+const TURN_TIME: Duration = Duration::from_millis(1);
+
+/// How many polls pass, during a turn, between two looks at the clock and at what other
+/// threads sent.
+const TURN_CHECK_EVERY: u32 = 64;
+
+/// A member future, boxed so that members of any actor type share one slab.
+pub(crate) type MemberFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A set of actors that run in turns on one task, so that messages between them are handed
+/// over on the same thread.
+///
+/// Spawn actors onto a strand with [`ActorBuilder::strand`](crate::ActorBuilder::strand).
+/// The actors keep their own mailboxes, supervision and API; what changes is where they
+/// run. A strand is one tokio task on the system's work-stealing workers: its actors never
+/// run at the same time, and a message from one of them to another, idle one is a push onto
+/// a local queue instead of a wake-up of another tokio task that may run on another worker.
+/// Chatty groups of actors (a pipeline, a ring, request and reply between two actors)
+/// run several times faster that way; independent actors scale better as tasks of their own,
+/// because a strand uses one worker at a time.
+///
+/// - **Fairness.** Each actor still yields after its message budget, and the strand lets the
+///   worker run other tasks after 1,024 turns of its actors or about a millisecond,
+///   whichever comes first.
+/// - **Blocking.** A member that blocks its thread stalls every actor of its strand. Blocking
+///   work belongs on the blocking pool or in a
+///   [dedicated-thread](crate::ActorBuilder::dedicated_thread) actor.
+/// - **Lifetime.** The strand's task starts with its first actor and ends when its last actor
+///   has ended; spawning onto it again starts a new one. Clones of a `Strand` are handles to
+///   the same strand.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::prelude::*;
+/// use playhouse::Strand;
+///
+/// #[derive(Actor)]
+/// struct Counter(u64);
+///
+/// #[messages]
+/// impl Counter {
+///     #[message]
+///     fn add(&mut self, amount: u64) -> u64 {
+///         self.0 += amount;
+///         self.0
+///     }
+/// }
+///
+/// # #[playhouse::main]
+/// # async fn main() {
+/// let strand = Strand::new();
+/// let first = Counter::builder().strand(&strand).spawn(Counter(0));
+/// let second = Counter::builder().strand(&strand).spawn(Counter(10));
+/// assert_eq!(first.ask(Add { amount: 1 }).await.unwrap(), 1);
+/// assert_eq!(second.ask(Add { amount: 1 }).await.unwrap(), 11);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Strand {
+    shared: Arc<Shared>,
+}
+
+impl Strand {
+    /// Makes a strand on the current system.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a Playhouse system; see [`System::current`].
+    #[track_caller]
+    #[allow(clippy::new_without_default)] // Default would panic outside a system.
+    pub fn new() -> Self {
+        Self::new_in(&System::current())
+    }
+
+    /// Makes a strand on `system`.
+    pub fn new_in(system: &System) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                handle: system.handle().clone(),
+                remote: Mutex::new(Remote::default()),
+            }),
+        }
+    }
+
+    /// Returns `true` when the strand runs on `system`.
+    pub(crate) fn belongs_to(&self, system: &System) -> bool {
+        self.shared.handle.same_system(system.handle())
+    }
+
+    /// Adds a member to the strand, starting its runner if it has none.
+    pub(crate) fn join(&self, member: MemberFuture) {
+        let (start, waker) = {
+            let mut remote = self.shared.lock();
+            remote.joining.push(member);
+            let start = !remote.running;
+            remote.running = true;
+            (start, remote.waker.take())
+        };
+        if start {
+            let runner = Runner::new(Arc::clone(&self.shared));
+            // If the runtime is shutting down, tokio drops the runner at once, and with it
+            // the member, which records its end.
+            drop(
+                self.shared
+                    .handle
+                    .spawn_in_span(tracing::Span::none(), runner),
+            );
+        } else if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl fmt::Debug for Strand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let remote = self.shared.lock();
+        f.debug_struct("Strand")
+            .field("running", &remote.running)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Returns `true` while a strand's runner is polling one of its actors on this thread.
+pub(crate) fn on_turn() -> bool {
+    TURN.try_with(|turn| turn.try_borrow().is_ok_and(|turn| turn.is_some()))
+        .unwrap_or(false)
+}
+
+/// What one strand's runner, its wakers and its spawners share.
+struct Shared {
+    handle: Handle,
+    remote: Mutex<Remote>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Remote> {
+        self.remote.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// This strand's identity in [`TURN`].
+    fn id(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
+    /// Queues a member woken off the runner's thread (or outside its turn).
+    fn wake_remote(&self, entry: Entry) {
+        let waker = {
+            let mut remote = self.lock();
+            if !remote.running {
+                // No runner means no members: a waker outlived its actor.
+                return;
+            }
+            remote.ready.push(entry);
+            remote.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// The part of a strand that other threads touch, under its mutex.
+#[derive(Default)]
+struct Remote {
+    /// Members woken from other threads.
+    ready: Vec<Entry>,
+    /// Actors spawned onto the strand that its runner has not taken in yet.
+    joining: Vec<MemberFuture>,
+    /// The runner's waker while it waits for work.
+    waker: Option<Waker>,
+    /// Whether a runner task exists.
+    running: bool,
+}
+
+/// A member's place in the runner's slab. The generation tells a member from an earlier one
+/// that had the same slot, so that a stale waker does not poll the newcomer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Entry {
+    index: u32,
+    generation: u32,
+}
+
+thread_local! {
+    /// The strand taking its turn on this thread, and its queue of members to poll.
+    static TURN: RefCell<Option<Turn>> = const { RefCell::new(None) };
+}
+
+/// A runner's local queue, lent to the thread while it polls its members.
+struct Turn {
+    strand: usize,
+    queue: VecDeque<Entry>,
+}
+
+/// Pushes `entry` onto the local queue if `strand` is taking its turn on this thread.
+fn wake_local(strand: usize, entry: Entry) -> bool {
+    TURN.try_with(|turn| match turn.try_borrow_mut() {
+        Ok(mut turn) => match turn.as_mut() {
+            Some(turn) if turn.strand == strand => {
+                turn.queue.push_back(entry);
+                true
+            }
+            _ => false,
+        },
+        Err(_) => false,
+    })
+    .unwrap_or(false)
+}
+
+/// Takes the next member to poll from the turn on this thread.
+fn next_local() -> Option<Entry> {
+    TURN.with(|turn| turn.borrow_mut().as_mut()?.queue.pop_front())
+}
+
+/// A member's waker: queues its slot on the strand.
+struct MemberWake {
+    shared: Arc<Shared>,
+    entry: Entry,
+    /// Set when the member is queued, cleared just before it is polled, so that a member
+    /// woken many times between two polls is queued once.
+    queued: AtomicBool,
+}
+
+impl Wake for MemberWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.queued.load(Ordering::Acquire) {
+            return;
+        }
+        if wake_local(self.shared.id(), self.entry) {
+            // The runner is this thread, between two polls, so nothing clears the flag
+            // meanwhile. A waker on another thread racing to set it too queues the member
+            // a second time, which costs one spurious poll.
+            self.queued.store(true, Ordering::Release);
+        } else if !self.queued.swap(true, Ordering::AcqRel) {
+            self.shared.wake_remote(self.entry);
+        }
+    }
+}
+
+/// A live member of the strand.
+struct Member {
+    future: MemberFuture,
+    wake: Arc<MemberWake>,
+    waker: Waker,
+}
+
+/// A slot of the runner's slab.
+struct Slot {
+    generation: u32,
+    member: Option<Member>,
+}
+
+/// The tokio task of a strand: polls its members in turns.
+struct Runner {
+    shared: Arc<Shared>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    members: usize,
+    /// Members to poll, while no turn is on.
+    queue: VecDeque<Entry>,
+    /// Swapped with [`Remote::joining`] to take newcomers in without allocating.
+    joining: Vec<MemberFuture>,
+    /// Set when the runner ended because it had no members left.
+    finished: bool,
+}
+
+impl Runner {
+    fn new(shared: Arc<Shared>) -> Self {
+        Self {
+            shared,
+            slots: Vec::new(),
+            free: Vec::new(),
+            members: 0,
+            queue: VecDeque::new(),
+            joining: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// Gives a newcomer a slot and queues its first poll.
+    fn admit(&mut self, future: MemberFuture) {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    member: None,
+                });
+                // A slab of more than 4 billion members is out of reach of memory first.
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        let entry = Entry {
+            index,
+            generation: slot.generation,
+        };
+        let wake = Arc::new(MemberWake {
+            shared: Arc::clone(&self.shared),
+            entry,
+            queued: AtomicBool::new(true),
+        });
+        let waker = Waker::from(Arc::clone(&wake));
+        slot.member = Some(Member {
+            future,
+            wake,
+            waker,
+        });
+        self.members += 1;
+        self.queue.push_back(entry);
+    }
+
+    /// Takes in what other threads sent. Returns `Some` when there is nothing to do: the
+    /// runner then waits (its waker is registered) or ends (no members left).
+    fn take_remote(&mut self, cx: &Context<'_>) -> Option<Poll<()>> {
+        let mut remote = self.shared.lock();
+        self.queue.extend(remote.ready.drain(..));
+        std::mem::swap(&mut remote.joining, &mut self.joining);
+        if self.queue.is_empty() && self.joining.is_empty() {
+            if self.members == 0 {
+                remote.running = false;
+                self.finished = true;
+                return Some(Poll::Ready(()));
+            }
+            match &remote.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                _ => remote.waker = Some(cx.waker().clone()),
+            }
+            return Some(Poll::Pending);
+        }
+        drop(remote);
+        let mut joining = std::mem::take(&mut self.joining);
+        for future in joining.drain(..) {
+            self.admit(future);
+        }
+        self.joining = joining;
+        None
+    }
+
+    /// Polls one member; removes it if it ended.
+    fn poll_member(&mut self, entry: Entry) {
+        let Some(slot) = self.slots.get_mut(entry.index as usize) else {
+            return;
+        };
+        if slot.generation != entry.generation {
+            return;
+        }
+        let Some(member) = slot.member.as_mut() else {
+            return;
+        };
+        // Acquire pairs with the waker's release: what it published before waking is seen.
+        member.wake.queued.swap(false, Ordering::AcqRel);
+        let mut cx = Context::from_waker(&member.waker);
+        let ended = match catch_unwind(AssertUnwindSafe(|| member.future.as_mut().poll(&mut cx))) {
+            Ok(Poll::Pending) => false,
+            Ok(Poll::Ready(())) => true,
+            Err(_) => {
+                // An actor's task catches its own panics; this is a defect in Playhouse.
+                tracing::error!("strand.member_panicked");
+                true
+            }
+        };
+        if ended {
+            let member = slot.member.take();
+            slot.generation = slot.generation.wrapping_add(1);
+            self.free.push(entry.index);
+            self.members -= 1;
+            drop_quietly(member);
+        }
+    }
+}
+
+impl Future for Runner {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let strand = this.shared.id();
+        let mut polls = 0;
+        let mut started = None;
+        loop {
+            if let Some(done) = this.take_remote(cx) {
+                return done;
+            }
+            if polls >= TURN_POLLS {
+                // Let the worker run its other tasks. tokio's own yield defers the wake-up
+                // without waking an idle worker to steal the strand.
+                let _deferred = std::pin::pin!(tokio::task::yield_now()).poll(cx);
+                return Poll::Pending;
+            }
+            // Lend the queue to the thread, so that members woken here queue locally.
+            let queue = std::mem::take(&mut this.queue);
+            let previous = TURN.with(|turn| turn.replace(Some(Turn { strand, queue })));
+            while polls < TURN_POLLS {
+                let Some(entry) = next_local() else { break };
+                polls += 1;
+                this.poll_member(entry);
+                if polls % TURN_CHECK_EVERY == 0 {
+                    if started.get_or_insert_with(Instant::now).elapsed() >= TURN_TIME {
+                        polls = TURN_POLLS;
+                    }
+                    // Take in what other threads sent, so that it waits behind at most
+                    // this many polls rather than the whole turn.
+                    break;
+                }
+            }
+            let turn = TURN.with(|turn| turn.replace(previous));
+            this.queue = turn.map(|turn| turn.queue).unwrap_or_default();
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // Dropped before its members ended (the runtime is shutting down): they end as
+        // killed, and so do the actors that were about to join. A later spawn starts a new
+        // runner.
+        let joining = {
+            let mut remote = self.shared.lock();
+            remote.running = false;
+            remote.waker = None;
+            remote.ready.clear();
+            std::mem::take(&mut remote.joining)
+        };
+        for slot in std::mem::take(&mut self.slots) {
+            drop_quietly(slot.member);
+        }
+        for future in joining {
+            drop_quietly(Some(future));
+        }
+    }
+}
+
+/// Drops a member; an actor's task records its own end and catches its own panics, so a
+/// panic here is a defect, logged rather than let out of the runner.
+fn drop_quietly<T>(member: Option<T>) {
+    if catch_unwind(AssertUnwindSafe(move || drop(member))).is_err() {
+        tracing::error!("strand.member_drop_panicked");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_waker_queues_locally_only_during_its_strands_turn() {
+        let entry = Entry {
+            index: 3,
+            generation: 1,
+        };
+        assert!(!wake_local(1, entry));
+        assert!(!on_turn());
+        let previous = TURN.with(|turn| {
+            turn.replace(Some(Turn {
+                strand: 1,
+                queue: VecDeque::new(),
+            }))
+        });
+        assert!(on_turn());
+        assert!(!wake_local(2, entry), "another strand's member goes remote");
+        assert!(wake_local(1, entry));
+        assert_eq!(next_local(), Some(entry));
+        assert_eq!(next_local(), None);
+        TURN.with(|turn| turn.replace(previous));
+        assert!(!on_turn());
+    }
+}
