@@ -1,13 +1,18 @@
-//! Two actors bounce a ball back and forth until the rally is over.
+//! Two actors bounce a ball back and forth until the rally is over, twice: first as tasks
+//! of their own, then on one strand.
 //!
 //! Each player holds the other's reference and `tell`s it the ball; the last hit tells the
-//! referee, which the main task is waiting on.
+//! referee, which the main task is waiting on. As tasks of their own, the players may run
+//! on different workers, and the ball often crosses threads. On one [`Strand`] they take
+//! turns on one task, and every hit is handed over on the same thread: for a pair that
+//! does nothing but talk to each other, that is several times faster.
 //!
-//! Run it with `cargo run --example ping_pong`.
+//! Run it with `cargo run --release --example ping_pong`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use playhouse::prelude::*;
+use playhouse::Strand;
 use tokio::sync::mpsc;
 
 /// One side of the table.
@@ -66,11 +71,11 @@ fn player(name: &'static str) -> Player {
     }
 }
 
-#[playhouse::main]
-async fn main() {
-    let bounces = 100_000;
-    let ping = Player::spawn(player("ping"));
-    let pong = Player::spawn(player("pong"));
+/// Plays one rally of `bounces` hits between two players spawned by `spawn`; returns
+/// how long it took.
+async fn rally(bounces: u64, spawn: impl Fn(Player) -> ActorRef<Player>) -> Duration {
+    let ping = spawn(player("ping"));
+    let pong = spawn(player("pong"));
     let (referee, mut rally_over) = mpsc::unbounded_channel();
     ping.tell(Face {
         opponent: pong.clone(),
@@ -93,9 +98,32 @@ async fn main() {
     .unwrap();
     let (last, hits) = rally_over.recv().await.expect("the rally ends");
     let elapsed = started.elapsed();
+    assert_eq!((last, hits), ("pong", bounces.div_ceil(2)));
+    ping.stop();
+    pong.stop();
+    elapsed
+}
+
+#[playhouse::main]
+async fn main() {
+    let bounces = 200_001;
+    let rate = |elapsed: Duration| (bounces + 1) as f64 / elapsed.as_secs_f64() / 1e6;
+
+    let apart = rally(bounces, Player::spawn).await;
     println!(
-        "{} bounces in {elapsed:.2?} ({:.1} M/s); {last} hit the last ball, its {hits}th",
+        "as tasks of their own: {} hits in {apart:.2?} ({:.1} M/s)",
         bounces + 1,
-        (bounces + 1) as f64 / elapsed.as_secs_f64() / 1e6,
+        rate(apart)
+    );
+
+    let strand = Strand::new();
+    let together = rally(bounces, |player| {
+        Player::builder().strand(&strand).spawn(player)
+    })
+    .await;
+    println!(
+        "on one strand:         {} hits in {together:.2?} ({:.1} M/s)",
+        bounces + 1,
+        rate(together)
     );
 }
