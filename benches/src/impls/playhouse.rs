@@ -1,12 +1,19 @@
 //! Playhouse, written the way its README and examples write actors: `#[derive(Actor)]`,
 //! `#[messages]` methods, `tell(..).await` and `ask(..).await`, default (bounded)
 //! mailboxes unless the workload asks for unbounded ones, on a runtime with two workers.
+//!
+//! Placement follows the guide: actors that do nothing but talk to each other (the two
+//! players of ping-pong, the relays of the ring, the mall and chameneos) and the many
+//! small idle actors of fork-join creation share a `Strand`, as actix puts every actor on
+//! one arbiter; the others (counting, ask, fork-join throughput, big, whose actors work in
+//! parallel) are tasks of their own.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 use playhouse::prelude::*;
+use playhouse::Strand;
 
 use super::WORKER_THREADS;
 use crate::support::{resident_memory, Color, Latch, Rng};
@@ -148,9 +155,12 @@ impl Relay {
 }
 
 async fn ring(actors: usize, done: &Arc<Latch>) -> Vec<ActorRef<Relay>> {
+    // The relays do nothing but hand the ball on: one strand keeps the hand-offs on one
+    // thread, as actix keeps them on one arbiter.
+    let strand = Strand::new();
     let relays: Vec<_> = (0..actors)
         .map(|_| {
-            Relay::spawn(Relay {
+            Relay::builder().strand(&strand).spawn(Relay {
                 next: None,
                 handled: 0,
                 done: Arc::clone(done),
@@ -253,8 +263,10 @@ pub(crate) async fn fork_join_create(params: Params) -> Created {
     let mut actors = Vec::with_capacity(n as usize);
     let rss_before = resident_memory();
     let started = Instant::now();
+    // Many small actors that each do one thing: one strand, no tokio task per actor.
+    let strand = Strand::new();
     for _ in 0..n {
-        let idle = Idle::spawn(Idle);
+        let idle = Idle::builder().strand(&strand).spawn(Idle);
         idle.tell(Hello {
             started: Arc::clone(&started_all),
         })
@@ -387,7 +399,9 @@ impl Chameneo {
 
 pub(crate) async fn chameneos(params: Params) -> Run {
     let done = Latch::new(1);
-    let mall = Mall::spawn(Mall {
+    // The creatures only talk to the mall and to each other: one strand.
+    let strand = Strand::new();
+    let mall = Mall::builder().strand(&strand).spawn(Mall {
         meetings_left: params.size,
         waiting: None,
         creatures: params.actors as u64,
@@ -398,7 +412,7 @@ pub(crate) async fn chameneos(params: Params) -> Run {
     let creatures: Vec<_> = (0..params.actors)
         .map(|index| {
             let color = Color::initial(index);
-            let creature = Chameneo::spawn(Chameneo {
+            let creature = Chameneo::builder().strand(&strand).spawn(Chameneo {
                 mall: mall.clone(),
                 color,
                 meetings: 0,
