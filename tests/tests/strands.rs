@@ -451,3 +451,99 @@ async fn the_last_placement_chosen_wins() {
     );
     assert!(format!("{strand:?}").contains("running: true"));
 }
+
+/// Counts what it is told, and passes messages marked so on to its sink.
+#[derive(Actor)]
+struct Tally {
+    sink: Option<ActorRef<Tally>>,
+    counted: u64,
+}
+
+#[messages]
+impl Tally {
+    #[message]
+    fn pass_to(&mut self, sink: ActorRef<Tally>) {
+        self.sink = Some(sink);
+    }
+
+    #[message]
+    async fn count(&mut self, pass_on: bool) {
+        self.counted += 1;
+        if pass_on {
+            let sink = self.sink.as_ref().unwrap();
+            sink.tell(Count { pass_on: false }).await.unwrap();
+        }
+    }
+
+    #[message]
+    fn counted(&self) -> u64 {
+        self.counted
+    }
+}
+
+fn tally_on(strand: &Strand) -> ActorRef<Tally> {
+    Tally::builder()
+        .strand(strand)
+        .mailbox(Mailbox::bounded(4))
+        .spawn(Tally {
+            sink: None,
+            counted: 0,
+        })
+}
+
+#[test]
+fn wakes_from_many_threads_and_from_the_strand_itself_lose_nothing() {
+    two_workers().block_on(async {
+        let strand = Strand::new();
+        // Eight tallies pass on to eight sinks, all on one strand (no cycle, so waiting
+        // for room cannot deadlock).
+        let sinks: Vec<_> = (0..8).map(|_| tally_on(&strand)).collect();
+        let tallies: Vec<_> = (0..8).map(|_| tally_on(&strand)).collect();
+        for (tally, sink) in tallies.iter().zip(&sinks) {
+            tally.tell(PassTo { sink: sink.clone() }).await.unwrap();
+        }
+        // Eight senders on the workers and two OS threads of their own, all at once, into
+        // small mailboxes: members wait for room in the sinks' mailboxes too.
+        let mut senders = Vec::new();
+        for sender in 0..8 {
+            let tallies = tallies.clone();
+            senders.push(tokio::spawn(async move {
+                for round in 0..2_000 {
+                    let tally = &tallies[(sender + round) % tallies.len()];
+                    tally.tell(Count { pass_on: true }).await.unwrap();
+                }
+            }));
+        }
+        let threads: Vec<_> = (0..2)
+            .map(|thread| {
+                let sinks = sinks.clone();
+                std::thread::spawn(move || {
+                    for round in 0..2_000 {
+                        let sink = &sinks[(thread + round) % sinks.len()];
+                        while sink.try_tell(Count { pass_on: false }).is_err() {
+                            std::thread::yield_now();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.await.unwrap();
+        }
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        // The tallies have handled all they were sent before these asks (one sender, in
+        // order), and each tally's pass-ons reached its sink before its reply.
+        let mut tallied = 0;
+        for tally in &tallies {
+            tallied += tally.ask(Counted).await.unwrap();
+        }
+        assert_eq!(tallied, 8 * 2_000);
+        let mut sunk = 0;
+        for sink in &sinks {
+            sunk += sink.ask(Counted).await.unwrap();
+        }
+        assert_eq!(sunk, 8 * 2_000 + 2 * 2_000);
+    });
+}
