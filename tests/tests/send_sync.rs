@@ -28,6 +28,7 @@ fn public_types_are_send_and_sync() {
     send_sync::<TrySendError<Ping>>();
     send_sync::<AskError<Ping>>();
     send_sync::<Mailbox>();
+    send_sync::<playhouse::Strand>();
     send::<Context<Plain>>();
     send::<playhouse::ActorBuilder<Plain>>();
 }
