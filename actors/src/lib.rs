@@ -68,7 +68,8 @@
 //!   off.
 //! - **Fairness**: an actor yields its worker thread after
 //!   [`DEFAULT_MESSAGE_BUDGET`](runtime::DEFAULT_MESSAGE_BUDGET) messages in a row
-//!   (configurable with [`Builder::message_budget`]).
+//!   (configurable with [`Builder::message_budget`]). A [`Strand`] yields its worker
+//!   after 1,024 turns of its actors or about a millisecond.
 //!
 //! # Supervision
 //!
@@ -84,6 +85,8 @@
 //!
 //! - **threads**: [`ActorBuilder::dedicated_thread`] runs an actor on an OS thread of its
 //!   own; [`Context::run_blocking`] sends blocking work to the blocking pool;
+//! - **event loops**: a [`Strand`] runs several actors in turns on one task, so that the
+//!   messages between them stay on one thread;
 //! - **thread pools**: [`pool::Pool`], N supervised workers behind one handle, routed
 //!   round-robin, least-loaded, at random, by key or to all;
 //! - **queues**: every mailbox, and [`work_queue::WorkQueue`] for many consumers sharing one;
