@@ -23,7 +23,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -33,15 +33,17 @@ use playhouse_runtime::Handle;
 use crate::system::System;
 
 /// How many member polls a strand makes in one turn, at most, before it lets the worker
-/// run other tasks: the strand's counterpart of an actor's message budget. Every yield
-/// costs a wake-up of the other workers, so a turn is long, but bounded in time too.
+/// run other tasks: the strand's counterpart of an actor's message budget. A yield often
+/// ends with another worker stealing the strand (measured: one context switch per yield
+/// on a ping-pong), so a turn is long, and bounded in time too.
 const TURN_POLLS: u32 = 1024;
 
-/// How long a turn lasts, at most, checked every [`TURN_CHECK_EVERY`] polls.
+/// How long a turn lasts, about: the clock starts at the turn's first poll and is read
+/// every [`TURN_CHECK_EVERY`] polls.
 const TURN_TIME: Duration = Duration::from_millis(1);
 
-/// How many polls pass, during a turn, between two looks at the clock and at what other
-/// threads sent.
+/// How many polls pass, during a turn, between two looks at the clock, at tokio's
+/// cooperative budget and at what other threads sent.
 const TURN_CHECK_EVERY: u32 = 64;
 
 /// A member future, boxed so that members of any actor type share one slab.
@@ -59,9 +61,11 @@ pub(crate) type MemberFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// run several times faster that way; independent actors scale better as tasks of their own,
 /// because a strand uses one worker at a time.
 ///
-/// - **Fairness.** Each actor still yields after its message budget, and the strand lets the
-///   worker run other tasks after 1,024 turns of its actors or about a millisecond,
-///   whichever comes first.
+/// - **Fairness.** Each actor still yields after its message budget, and so does the strand:
+///   it lets the worker run other tasks after 1,024 polls of its actors (each handles up to
+///   its message budget), after about a millisecond, or once tokio's cooperative budget of
+///   the task is spent, whichever comes first (the last two are looked at every 64 polls).
+///   A wake from outside the strand waits at most 64 polls to join the turn.
 /// - **Blocking.** A member that blocks its thread stalls every actor of its strand. Blocking
 ///   work belongs on the blocking pool or in a
 ///   [dedicated-thread](crate::ActorBuilder::dedicated_thread) actor.
@@ -119,8 +123,26 @@ impl Strand {
             shared: Arc::new(Shared {
                 handle: system.handle().clone(),
                 remote: Mutex::new(Remote::default()),
+                local_wakes: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// How many times one of the strand's actors was woken by another during the strand's
+    /// turn, on its thread: hand-offs that took no tokio wake-up.
+    ///
+    /// With [`remote_wakes`](Self::remote_wakes), it tells whether a placement pays: a
+    /// strand of actors that mostly talk to each other has far more local wakes than
+    /// remote ones. Counted since the strand was made, updated at the end of each turn.
+    pub fn local_wakes(&self) -> u64 {
+        self.shared.local_wakes.load(Ordering::Relaxed)
+    }
+
+    /// How many times one of the strand's actors was woken from outside the strand's turn:
+    /// by an actor or task elsewhere, a timer, or another thread. Each queues the actor
+    /// under the strand's lock and may wake the strand's task.
+    pub fn remote_wakes(&self) -> u64 {
+        self.shared.lock().remote_wakes
     }
 
     /// Returns `true` when the strand runs on `system`.
@@ -171,6 +193,8 @@ pub(crate) fn on_turn() -> bool {
 struct Shared {
     handle: Handle,
     remote: Mutex<Remote>,
+    /// Wakes during the turn, on the runner's thread; added at the end of each turn.
+    local_wakes: AtomicU64,
 }
 
 impl Shared {
@@ -192,6 +216,7 @@ impl Shared {
                 return;
             }
             remote.ready.push(entry);
+            remote.remote_wakes += 1;
             remote.waker.take()
         };
         if let Some(waker) = waker {
@@ -211,10 +236,14 @@ struct Remote {
     waker: Option<Waker>,
     /// Whether a runner task exists.
     running: bool,
+    /// Wakes from outside the turn, since the strand was made.
+    remote_wakes: u64,
 }
 
 /// A member's place in the runner's slab. The generation tells a member from an earlier one
-/// that had the same slot, so that a stale waker does not poll the newcomer.
+/// that had the same slot, so that a stale waker does not poll the newcomer. (A waker that
+/// outlived an earlier runner of the same strand can still cost a newcomer one spurious
+/// poll, which futures allow.)
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Entry {
     index: u32,
@@ -230,6 +259,47 @@ thread_local! {
 struct Turn {
     strand: usize,
     queue: VecDeque<Entry>,
+    /// Members queued here during this turn.
+    local_wakes: u64,
+}
+
+/// Lends a runner's queue to the thread for a turn, and takes it back when dropped, on
+/// unwinding too: a turn left behind would take wakes meant for a later runner.
+struct TurnGuard {
+    previous: Option<Turn>,
+    done: bool,
+}
+
+impl TurnGuard {
+    fn lend(strand: usize, queue: VecDeque<Entry>) -> Self {
+        let turn = Turn {
+            strand,
+            queue,
+            local_wakes: 0,
+        };
+        let previous = TURN.with(|current| current.replace(Some(turn)));
+        Self {
+            previous,
+            done: false,
+        }
+    }
+
+    /// Ends the turn: the thread gets back what it had before, the runner its queue.
+    fn end(mut self) -> Option<Turn> {
+        self.done = true;
+        let previous = self.previous.take();
+        TURN.with(|current| current.replace(previous))
+    }
+}
+
+impl Drop for TurnGuard {
+    fn drop(&mut self) {
+        if !self.done {
+            let previous = self.previous.take();
+            // The thread-local may already be gone if the thread is ending.
+            let _ = TURN.try_with(|current| current.replace(previous));
+        }
+    }
 }
 
 /// Pushes `entry` onto the local queue if `strand` is taking its turn on this thread.
@@ -238,6 +308,7 @@ fn wake_local(strand: usize, entry: Entry) -> bool {
         Ok(mut turn) => match turn.as_mut() {
             Some(turn) if turn.strand == strand => {
                 turn.queue.push_back(entry);
+                turn.local_wakes += 1;
                 true
             }
             _ => false,
@@ -271,9 +342,10 @@ impl Wake for MemberWake {
             return;
         }
         if wake_local(self.shared.id(), self.entry) {
-            // The runner is this thread, between two polls, so nothing clears the flag
-            // meanwhile. A waker on another thread racing to set it too queues the member
-            // a second time, which costs one spurious poll.
+            // The runner is this thread, in the middle of its turn (this waker runs in a
+            // member's poll or drop), so nothing clears the flag meanwhile. A waker on
+            // another thread racing to set it too queues the member a second time, which
+            // costs one spurious poll.
             self.queued.store(true, Ordering::Release);
         } else if !self.queued.swap(true, Ordering::AcqRel) {
             self.shared.wake_remote(self.entry);
@@ -358,6 +430,9 @@ impl Runner {
     /// runner then waits (its waker is registered) or ends (no members left).
     fn take_remote(&mut self, cx: &Context<'_>) -> Option<Poll<()>> {
         let mut remote = self.shared.lock();
+        // Polled, so no longer waiting: a waker kept from an earlier wait would only wake
+        // the runner again for nothing.
+        let _stale = remote.waker.take();
         self.queue.extend(remote.ready.drain(..));
         std::mem::swap(&mut remote.joining, &mut self.joining);
         if self.queue.is_empty() && self.joining.is_empty() {
@@ -366,10 +441,7 @@ impl Runner {
                 self.finished = true;
                 return Some(Poll::Ready(()));
             }
-            match &remote.waker {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                _ => remote.waker = Some(cx.waker().clone()),
-            }
+            remote.waker = Some(cx.waker().clone());
             return Some(Poll::Pending);
         }
         drop(remote);
@@ -428,19 +500,22 @@ impl Future for Runner {
             }
             if polls >= TURN_POLLS {
                 // Let the worker run its other tasks. tokio's own yield defers the wake-up
-                // without waking an idle worker to steal the strand.
+                // until the worker has looked at them.
                 let _deferred = std::pin::pin!(tokio::task::yield_now()).poll(cx);
                 return Poll::Pending;
             }
+            let started = *started.get_or_insert_with(Instant::now);
             // Lend the queue to the thread, so that members woken here queue locally.
-            let queue = std::mem::take(&mut this.queue);
-            let previous = TURN.with(|turn| turn.replace(Some(Turn { strand, queue })));
+            let guard = TurnGuard::lend(strand, std::mem::take(&mut this.queue));
             while polls < TURN_POLLS {
                 let Some(entry) = next_local() else { break };
                 polls += 1;
                 this.poll_member(entry);
                 if polls % TURN_CHECK_EVERY == 0 {
-                    if started.get_or_insert_with(Instant::now).elapsed() >= TURN_TIME {
+                    // Once tokio's cooperative budget is spent, its timers and channels
+                    // refuse every member until the task yields.
+                    if started.elapsed() >= TURN_TIME || !tokio::task::coop::has_budget_remaining()
+                    {
                         polls = TURN_POLLS;
                     }
                     // Take in what other threads sent, so that it waits behind at most
@@ -448,8 +523,12 @@ impl Future for Runner {
                     break;
                 }
             }
-            let turn = TURN.with(|turn| turn.replace(previous));
-            this.queue = turn.map(|turn| turn.queue).unwrap_or_default();
+            if let Some(turn) = guard.end() {
+                this.shared
+                    .local_wakes
+                    .fetch_add(turn.local_wakes, Ordering::Relaxed);
+                this.queue = turn.queue;
+            }
         }
     }
 }
@@ -502,6 +581,7 @@ mod tests {
             turn.replace(Some(Turn {
                 strand: 1,
                 queue: VecDeque::new(),
+                local_wakes: 0,
             }))
         });
         assert!(on_turn());
@@ -511,5 +591,23 @@ mod tests {
         assert_eq!(next_local(), None);
         TURN.with(|turn| turn.replace(previous));
         assert!(!on_turn());
+    }
+
+    #[test]
+    fn a_turn_is_given_back_when_a_panic_unwinds_through_it() {
+        let unwound = catch_unwind(|| {
+            let _guard = TurnGuard::lend(7, VecDeque::new());
+            assert!(on_turn());
+            panic!("inside the turn");
+        });
+        assert!(unwound.is_err());
+        assert!(!on_turn());
+        assert!(!wake_local(
+            7,
+            Entry {
+                index: 0,
+                generation: 0
+            }
+        ));
     }
 }

@@ -213,9 +213,11 @@ impl Handle {
         }
     }
 
-    /// Boxes `future` so that, wherever it is polled, it runs inside `span` and sees this
-    /// system as [current](Self::current), as a task from
-    /// [`spawn_in_span`](Self::spawn_in_span) does.
+    /// Boxes `future` so that it runs inside `span` and sees this system as
+    /// [current](Self::current) when polled on the system's runtime, as a task from
+    /// [`spawn_in_span`](Self::spawn_in_span) does. On a runtime the system built, its
+    /// threads already know it; on one it [attached](crate::Builder::attach) to, the future
+    /// carries the system with it and finds it on any thread.
     ///
     /// For executors of our own that poll many futures in one task, such as an actor
     /// strand.
@@ -229,7 +231,7 @@ impl Handle {
     /// let bound = handle.bind(tracing::Span::none(), async {
     ///     playhouse_runtime::Handle::try_current().is_some()
     /// });
-    /// // This task is outside the system; the bound future finds it all the same.
+    /// // This task is not the system's; the bound future finds it all the same.
     /// assert!(playhouse_runtime::Handle::try_current().is_none());
     /// assert!(bound.await);
     /// # }

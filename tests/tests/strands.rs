@@ -134,6 +134,11 @@ async fn a_ring_on_a_strand_hands_every_message_on_in_order() {
     for _ in 0..3 {
         assert_eq!(finished.recv().await, Some(0));
     }
+    // The hops were hand-offs on the strand's thread, not wake-ups from outside: only the
+    // links and the three first throws came from outside.
+    let (local, remote) = (strand.local_wakes(), strand.remote_wakes());
+    assert!(local >= 500, "{local} local wakes, {remote} remote");
+    assert!(remote <= 30, "{local} local wakes, {remote} remote");
     for (index, relay) in relays.iter().enumerate() {
         let seen = relay.ask(Seen).await.unwrap();
         assert_eq!(seen.len(), 300 + [2, 1].get(index).copied().unwrap_or(0));
