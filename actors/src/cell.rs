@@ -4,8 +4,8 @@
 //! actor's loop, so they never queue behind a full mailbox.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use crate::exit::ExitReason;
@@ -38,21 +38,55 @@ impl fmt::Display for ActorId {
 }
 
 /// Stop gracefully: handle what is queued, then end with `Normal`.
-pub(crate) const STOP: u8 = 1;
+pub(crate) const STOP: u16 = 1;
 /// Stop gracefully and never restart: the supervisor or the system shuts the actor down.
-pub(crate) const SHUTDOWN: u8 = 2;
+pub(crate) const SHUTDOWN: u16 = 2;
 /// End at once, cancelling the current handler at its next await.
-pub(crate) const KILL: u8 = 4;
+pub(crate) const KILL: u16 = 4;
 /// End this incarnation after the current message, keeping the mailbox, to be restarted.
-pub(crate) const RESTART: u8 = 8;
+pub(crate) const RESTART: u16 = 8;
 /// End this incarnation after the current message with the failure stored in the relations.
-pub(crate) const FAIL: u8 = 16;
+pub(crate) const FAIL: u16 = 16;
 /// Notices (watch, link, child exits) wait in the relations.
-pub(crate) const NOTICE: u8 = 32;
-/// The actor has ended for good; its reason is in the relations. Never cleared.
-const EXITED: u8 = 64;
+pub(crate) const NOTICE: u16 = 32;
+/// The actor has ended for good and cleaned up; its reason is in the relations or below.
+/// Never cleared.
+const EXITED: u16 = 64;
+/// The actor is stopping its children: it adopts no more until it restarts. Set and read
+/// under the relations lock.
+const CLOSING: u16 = 128;
+/// The actor has ended for good and told its watchers. Never cleared. Set under the
+/// relations lock, with the reason's code below when the relations were never made.
+const ENDED: u16 = 256;
+/// Where a common exit reason is kept, so that an actor with no relations ends without
+/// making them: 1 `Normal`, 2 `Killed`, 3 `Shutdown`, 0 none (the reason is in the
+/// relations).
+const REASON_SHIFT: u32 = 9;
+const REASON_BITS: u16 = 0b11 << REASON_SHIFT;
 /// The signals after which the mailbox refuses new messages.
-pub(crate) const REFUSING: u8 = STOP | SHUTDOWN | KILL;
+pub(crate) const REFUSING: u16 = STOP | SHUTDOWN | KILL;
+/// The signals the actor's task acts on (the others record state).
+pub(crate) const ACTIONS: u16 = STOP | SHUTDOWN | KILL | RESTART | FAIL | NOTICE;
+
+/// The code of an exit reason common enough to be kept in the signals.
+fn reason_code(reason: &ExitReason) -> Option<u16> {
+    match reason {
+        ExitReason::Normal => Some(1),
+        ExitReason::Killed => Some(2),
+        ExitReason::Shutdown => Some(3),
+        _ => None,
+    }
+}
+
+/// The exit reason kept in `signals`, if any.
+fn reason_in(signals: u16) -> Option<ExitReason> {
+    match (signals & REASON_BITS) >> REASON_SHIFT {
+        1 => Some(ExitReason::Normal),
+        2 => Some(ExitReason::Killed),
+        3 => Some(ExitReason::Shutdown),
+        _ => None,
+    }
+}
 
 /// What a cell knows of its actor's type, one static per type, so that it costs the cell
 /// one pointer.
@@ -84,7 +118,7 @@ pub struct ActorCell {
     ask_timeout_nanos: u64,
     /// The system's coarse clock, which watches the deadlines of asks to this actor.
     clock: playhouse_runtime::CoarseClock,
-    signals: AtomicU8,
+    signals: AtomicU16,
     /// The mailbox: its queue and counters live here, so a reference is one pointer.
     mailbox: MailboxCore,
     /// Wakes the actor's task when a signal or mail arrives while it waits: a lock-free slot
@@ -113,7 +147,7 @@ impl ActorCell {
             kind,
             ask_timeout_nanos: u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX),
             clock,
-            signals: AtomicU8::new(0),
+            signals: AtomicU16::new(0),
             mailbox: MailboxCore::new(mailbox),
             idle: IdleWaker::new(),
         }
@@ -146,7 +180,7 @@ impl ActorCell {
     }
 
     /// Raises a control signal and wakes the actor's loop.
-    pub(crate) fn signal(&self, bits: u8) {
+    pub(crate) fn signal(&self, bits: u16) {
         self.signals.fetch_or(bits, Ordering::AcqRel);
         self.idle.wake();
     }
@@ -164,12 +198,12 @@ impl ActorCell {
         self.idle.clear();
     }
 
-    pub(crate) fn signals(&self) -> u8 {
+    pub(crate) fn signals(&self) -> u16 {
         self.signals.load(Ordering::Acquire)
     }
 
     /// Clears signals that were acted upon (a restart begins a fresh incarnation).
-    pub(crate) fn clear_signals(&self, bits: u8) {
+    pub(crate) fn clear_signals(&self, bits: u16) {
         self.signals.fetch_and(!bits, Ordering::AcqRel);
     }
 
@@ -196,11 +230,65 @@ impl ActorCell {
     ///
     /// Never call it while holding another cell's relations: lock one cell at a time.
     pub(crate) fn with_relations<R>(&self, f: impl FnOnce(&mut Relations) -> R) -> R {
-        let mut guard = self
-            .relations
+        f(self.lock_relations().get_or_insert_with(Box::default))
+    }
+
+    fn lock_relations(&self) -> MutexGuard<'_, Option<Box<Relations>>> {
+        self.relations
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(guard.get_or_insert_with(Box::default))
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Refuses new children from now on (until [`reopen_children`](Self::reopen_children))
+    /// and runs `f` on the relations, if there are any, under the same lock.
+    pub(crate) fn close_children<R>(&self, f: impl FnOnce(&mut Relations) -> R) -> Option<R> {
+        let mut guard = self.lock_relations();
+        self.signals.fetch_or(CLOSING, Ordering::AcqRel);
+        guard.as_deref_mut().map(f)
+    }
+
+    /// Adopts children again: a new incarnation begins.
+    pub(crate) fn reopen_children(&self) {
+        let _guard = self.lock_relations();
+        self.clear_signals(CLOSING);
+    }
+
+    /// Whether this actor takes no more children: it is closing them, or it has ended.
+    /// Call it with `relations`, this actor's, locked.
+    pub(crate) fn refuses_children(&self, relations: &Relations) -> bool {
+        self.signals() & (CLOSING | ENDED) != 0 || relations.ended.is_some()
+    }
+
+    /// Records that the actor ended for good and returns its watchers, to be told. A
+    /// common reason of an actor that never made its relations is kept in the signals.
+    pub(crate) fn mark_ended(&self, reason: &ExitReason) -> Vec<Weak<ActorCell>> {
+        let mut guard = self.lock_relations();
+        if guard.is_none() {
+            if let Some(code) = reason_code(reason) {
+                self.signals
+                    .fetch_or(ENDED | (code << REASON_SHIFT), Ordering::AcqRel);
+                return Vec::new();
+            }
+        }
+        let relations = guard.get_or_insert_with(Box::default);
+        self.signals.fetch_or(ENDED, Ordering::AcqRel);
+        relations.ended = Some(reason.clone());
+        std::mem::take(&mut relations.watchers)
+    }
+
+    /// Why the actor ended for good, if it has. Call it with `relations`, this actor's,
+    /// locked, so that the answer stays true while the lock is held.
+    pub(crate) fn ended_reason(&self, relations: &Relations) -> Option<ExitReason> {
+        relations.ended.clone().or_else(|| self.short_reason())
+    }
+
+    /// The reason kept in the signals, once the actor has ended.
+    fn short_reason(&self) -> Option<ExitReason> {
+        let signals = self.signals();
+        if signals & ENDED == 0 {
+            return None;
+        }
+        reason_in(signals)
     }
 
     /// Runs `f` on the relations if they exist.
@@ -208,11 +296,7 @@ impl ActorCell {
         &self,
         f: impl FnOnce(&mut Relations) -> R,
     ) -> Option<R> {
-        let mut guard = self
-            .relations
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        guard.as_deref_mut().map(f)
+        self.lock_relations().as_deref_mut().map(f)
     }
 
     /// Takes the reason for a `FAIL` signal.
@@ -255,20 +339,44 @@ impl ActorCell {
         if self.is_alive() {
             return None;
         }
-        self.with_existing_relations(|relations| relations.ended.clone())
-            .flatten()
+        let guard = self.lock_relations();
+        guard
+            .as_deref()
+            .and_then(|relations| relations.ended.clone())
+            .or_else(|| self.short_reason())
     }
 
     /// Records the exit reason and wakes every waiter. Only the first call counts.
     pub(crate) fn finish(&self, reason: ExitReason) {
-        let waiters = self.with_relations(|relations| {
-            if self.signals.fetch_or(EXITED, Ordering::AcqRel) & EXITED != 0 {
-                return None;
+        let waiters = {
+            let mut guard = self.lock_relations();
+            if self.signals() & EXITED != 0 {
+                return;
             }
-            // Under the lock, with the bit: a waiter that registers later sees the bit.
-            relations.ended.get_or_insert(reason);
-            relations.exit_waiters.take()
-        });
+            // Under the lock, with the bit: a waiter that registers later sees the bit, and
+            // the reason is in place before anyone can see the bit and look for it.
+            let waiters = match guard.as_deref_mut() {
+                Some(relations) => {
+                    relations.ended.get_or_insert(reason);
+                    relations.exit_waiters.take()
+                }
+                // No relations, so no waiters; a common reason goes into the signals.
+                None if self.short_reason().is_some() => None,
+                None => match reason_code(&reason) {
+                    Some(code) => {
+                        self.signals
+                            .fetch_or(ENDED | (code << REASON_SHIFT), Ordering::AcqRel);
+                        None
+                    }
+                    None => {
+                        guard.get_or_insert_with(Box::default).ended = Some(reason);
+                        None
+                    }
+                },
+            };
+            self.signals.fetch_or(EXITED, Ordering::AcqRel);
+            waiters
+        };
         if let Some(waiters) = waiters {
             waiters.notify_waiters();
         }
@@ -325,7 +433,23 @@ fn last_segment(path: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::short_type_name;
+    use super::{reason_code, reason_in, short_type_name, ActorCell, ExitReason, REASON_SHIFT};
+
+    #[test]
+    fn a_cell_stays_small() {
+        // Every live actor pays for its cell: keep an eye on it.
+        assert!(std::mem::size_of::<ActorCell>() <= 208);
+    }
+
+    #[test]
+    fn the_common_exit_reasons_round_trip_through_the_signals() {
+        for reason in [ExitReason::Normal, ExitReason::Killed, ExitReason::Shutdown] {
+            let code = reason_code(&reason).unwrap();
+            assert_eq!(reason_in(code << REASON_SHIFT), Some(reason));
+        }
+        assert_eq!(reason_code(&ExitReason::Failed("disk".into())), None);
+        assert_eq!(reason_in(0), None);
+    }
 
     #[test]
     fn short_type_name_drops_module_paths() {

@@ -105,7 +105,7 @@ impl Registry {
         let name: Arc<str> = Arc::from(name);
         // Note the name on the actor first, so that its end frees it.
         let alive = cell.with_relations(|relations| {
-            if relations.ended.is_some() {
+            if cell.ended_reason(relations).is_some() {
                 return false;
             }
             if !relations.names.contains(&name) {
@@ -146,7 +146,9 @@ impl Registry {
             });
         }
         // The actor may have ended between the two steps; then its end missed this name.
-        if !cell.is_alive() || cell.with_relations(|relations| relations.ended.is_some()) {
+        if !cell.is_alive()
+            || cell.with_relations(|relations| cell.ended_reason(relations).is_some())
+        {
             self.release_name(&name, &cell);
             return Err(RegisterError::Stopped {
                 name: name.to_string(),

@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use crate::actor::Actor;
-use crate::cell::{short_type_name, FAIL, KILL, NOTICE, RESTART, SHUTDOWN, STOP};
+use crate::cell::{short_type_name, ACTIONS, FAIL, KILL, NOTICE, RESTART, SHUTDOWN, STOP};
 use crate::context::Context;
 use crate::envelope::{catch_panic, Envelope};
 use crate::exit::{ExitReason, PanicReport};
@@ -171,7 +171,7 @@ impl<A: Actor> ActorTask<A> {
         }
         self.handled_in_a_row = 0;
         cell.register_idle(cx.waker());
-        if cell.signals() != 0 {
+        if cell.signals() & ACTIONS != 0 {
             return Next::Again;
         }
         match self.mailbox.poll_recv(cx) {

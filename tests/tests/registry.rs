@@ -100,6 +100,24 @@ async fn a_stopped_actor_cannot_be_registered() {
 }
 
 #[playhouse::test]
+async fn an_actor_that_ended_unobserved_cannot_be_registered() {
+    let system = System::current();
+    let cache = Cache::spawn(Cache);
+    cache.stop();
+    // Nobody waits on it, so it ends without making its relations.
+    while cache.is_alive() {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    assert_eq!(
+        system.register("cache", &cache),
+        Err(RegisterError::Stopped {
+            name: "cache".into()
+        })
+    );
+    assert!(system.lookup::<Cache>("cache").is_err());
+}
+
+#[playhouse::test]
 async fn unregister_frees_a_name_and_an_actor_may_hold_several() {
     let system = System::current();
     let cache = Cache::spawn(Cache);

@@ -141,6 +141,43 @@ async fn watching_an_actor_that_already_ended_gives_its_notice_at_once() {
     );
 }
 
+/// Waits for `target` to end without waiting on it (which would register a waiter first).
+async fn ended_unobserved(target: &ActorRef<Target>) {
+    while target.is_alive() {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
+#[playhouse::test]
+async fn an_actor_that_ended_unobserved_still_tells_later_watchers_and_waiters_why() {
+    // Nobody watched or waited while these ended, so their common reasons are kept
+    // without the relations a watcher would have made.
+    let (observer, heard) = observer();
+    let stopped = Target::spawn(Target);
+    stopped.stop();
+    ended_unobserved(&stopped).await;
+    let killed = Target::spawn(Target);
+    killed.kill();
+    ended_unobserved(&killed).await;
+    observer.ask(Order::Watch(stopped.clone())).await.unwrap();
+    observer.ask(Order::Watch(killed.clone())).await.unwrap();
+    let lines = heard_at_least(&heard, 2).await;
+    assert_eq!(
+        lines,
+        vec![
+            format!("terminated {}: stopped", stopped.id()),
+            format!("terminated {}: killed", killed.id()),
+        ]
+    );
+    assert_eq!(stopped.wait().await, ExitReason::Normal);
+    assert_eq!(killed.wait().await, ExitReason::Killed);
+    // A normal end does not fail a linker; a kill does.
+    observer.ask(Order::Link(stopped.clone())).await.unwrap();
+    assert!(observer.is_alive());
+    let _ = observer.ask(Order::Link(killed.clone())).await;
+    assert!(matches!(observer.wait().await, ExitReason::Failed(_)));
+}
+
 #[playhouse::test]
 async fn unwatch_removes_the_notice() {
     let (observer, heard) = observer();

@@ -36,8 +36,6 @@ pub(crate) struct Relations {
     /// Keyed by id, which grows in spawn order: iteration is start order, and removing a
     /// child is cheap even for the system's root with a million top-level actors.
     pub(crate) children: BTreeMap<ActorId, Child>,
-    /// Set while the actor stops its children; a child spawned meanwhile is shut down.
-    pub(crate) closing: bool,
     /// This actor's supervision of its children: `Actor::supervision`, read when the first
     /// child is adopted (the system's root has its own from `SystemConfig`).
     pub(crate) supervision: Option<Supervision>,

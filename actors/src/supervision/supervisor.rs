@@ -15,7 +15,7 @@ use crate::supervision::{Restart, Strategy};
 /// children (or has ended), in which case the child must shut down at once.
 pub(crate) fn adopt(parent: &ActorCell, child: &Arc<ActorCell>, restart: Restart) -> bool {
     parent.with_relations(|relations| {
-        if relations.closing || relations.ended.is_some() {
+        if parent.refuses_children(relations) {
             return false;
         }
         relations
@@ -180,10 +180,7 @@ fn random_unit(cell: &ActorCell) -> f64 {
 /// Makes `parent` refuse new children from now on (they are shut down at once instead),
 /// and returns the children it has, newest first.
 pub(crate) fn close_children(parent: &ActorCell) -> Vec<Arc<ActorCell>> {
-    parent.with_relations(|relations| {
-        relations.closing = true;
-        newest_first(relations)
-    })
+    parent.close_children(newest_first).unwrap_or_default()
 }
 
 /// `cell`'s children, newest first (none if it never had relations).
@@ -229,8 +226,8 @@ pub(crate) async fn stop_children(parent: &ActorCell, killed: bool, stop_timeout
 /// failure, and hears nothing about the children of the incarnation before it. Watches
 /// it set stay (the reference is the same); links are already gone.
 pub(crate) fn reopen(cell: &ActorCell) {
+    cell.reopen_children();
     cell.with_existing_relations(|relations| {
-        relations.closing = false;
         relations.restarts.clear();
         relations.trap_exits = false;
         relations.failure = None;

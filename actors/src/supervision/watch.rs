@@ -8,8 +8,8 @@ use crate::supervision::relations::Notice;
 
 /// `watcher` hears `target`'s end exactly once, even if it has already ended.
 pub(crate) fn watch(watcher: &Arc<ActorCell>, target: &ActorCell) {
-    let ended = target.with_relations(|relations| match &relations.ended {
-        Some(reason) => Some(reason.clone()),
+    let ended = target.with_relations(|relations| match target.ended_reason(relations) {
+        Some(reason) => Some(reason),
         None => {
             let already = relations
                 .watchers
@@ -47,8 +47,8 @@ pub(crate) fn link(this: &Arc<ActorCell>, other: &Arc<ActorCell>) {
     if Arc::ptr_eq(this, other) {
         return;
     }
-    let ended = other.with_relations(|relations| match &relations.ended {
-        Some(reason) => Some(reason.clone()),
+    let ended = other.with_relations(|relations| match other.ended_reason(relations) {
+        Some(reason) => Some(reason),
         None => {
             add_link(&mut relations.links, this);
             None
@@ -122,10 +122,7 @@ fn deliver_exit(to: &ActorCell, from: ActorId, reason: &ExitReason) {
 
 /// Records that `cell` ended for good and tells its watchers, each exactly once.
 pub(crate) fn ended_for_good(cell: &ActorCell, reason: &ExitReason) {
-    let watchers = cell.with_relations(|relations| {
-        relations.ended = Some(reason.clone());
-        std::mem::take(&mut relations.watchers)
-    });
+    let watchers = cell.mark_ended(reason);
     for watcher in watchers.iter().filter_map(Weak::upgrade) {
         watcher.notify(Notice::Terminated {
             actor: cell.id(),
