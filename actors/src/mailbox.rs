@@ -298,8 +298,16 @@ impl MailboxCore {
         let popped = unsafe { self.queue.pop() };
         if let Pop::Node(_) = popped {
             let taken = self.taken.load(Ordering::Relaxed).wrapping_add(1);
-            self.taken.store(taken, Ordering::SeqCst);
-            self.made_room();
+            if self.bounded() {
+                // Sequentially consistent, as is a waiting sender's count of itself before
+                // its last look at the room: one of the two sees the other.
+                self.taken.store(taken, Ordering::SeqCst);
+                self.made_room();
+            } else {
+                // No sender ever waits for room in an unbounded mailbox: only the length
+                // reads the count.
+                self.taken.store(taken, Ordering::Release);
+            }
         }
         popped
     }
