@@ -69,7 +69,7 @@
 //! - **Fairness**: an actor yields its worker thread after
 //!   [`DEFAULT_MESSAGE_BUDGET`](runtime::DEFAULT_MESSAGE_BUDGET) messages in a row
 //!   (configurable with [`Builder::message_budget`]). A [`Strand`] yields its worker
-//!   after 1,024 turns of its actors or about a millisecond.
+//!   after 4,096 polls of its actors or about a millisecond.
 //!
 //! # Supervision
 //!

@@ -36,7 +36,7 @@ use crate::system::System;
 /// run other tasks: the strand's counterpart of an actor's message budget. A yield often
 /// ends with another worker stealing the strand (measured: one context switch per yield
 /// on a ping-pong), so a turn is long, and bounded in time too.
-const TURN_POLLS: u32 = 1024;
+const TURN_POLLS: u32 = 4096;
 
 /// How long a turn lasts, about: the clock starts at the turn's first poll and is read
 /// every [`TURN_CHECK_EVERY`] polls.
@@ -62,7 +62,7 @@ pub(crate) type MemberFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// because a strand uses one worker at a time.
 ///
 /// - **Fairness.** Each actor still yields after its message budget, and so does the strand:
-///   it lets the worker run other tasks after 1,024 polls of its actors (each handles up to
+///   it lets the worker run other tasks after 4,096 polls of its actors (each handles up to
 ///   its message budget), after about a millisecond, or once tokio's cooperative budget of
 ///   the task is spent, whichever comes first (the last two are looked at every 64 polls).
 ///   A wake from outside the strand waits at most 64 polls to join the turn.
