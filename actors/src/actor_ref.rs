@@ -108,8 +108,11 @@ impl<A: Actor> ActorRef<A> {
     /// Sends a message without waiting for its reply.
     ///
     /// Waits for room when the mailbox is bounded and full: this is how a slow actor pushes
-    /// back on a fast sender. Returns once the mailbox has accepted the message; the actor
-    /// handles it later, in the order this sender sent it.
+    /// back on a fast sender. Waiting senders are woken together once half the capacity is
+    /// free again, so a full mailbox costs its actor one wake-up per run of messages rather
+    /// than one per message. (Waiters are not served first come, first served.) Returns
+    /// once the mailbox has accepted the message; the actor handles it later, in the order
+    /// this sender sent it.
     ///
     /// # Errors
     ///

@@ -264,10 +264,27 @@ impl MailboxCore {
         self.made_room();
     }
 
+    /// Wakes the senders waiting for room once half the capacity (rounded up) is free.
+    ///
+    /// Called after every change that frees a place (a message taken, a reservation given
+    /// back), so the change that brings the free room to the mark always sees a waiter
+    /// that counted itself before its last look (both sides are sequentially consistent).
+    /// Waking them together, and only then, spares the actor a wake-up per message when
+    /// its senders outpace it: each woken sender finds room for a run of messages.
     fn made_room(&self) {
-        if self.bounded() && self.room_waiters.load(Ordering::SeqCst) > 0 {
-            self.room.notify_one();
+        if self.bounded()
+            && self.room_waiters.load(Ordering::SeqCst) > 0
+            && self.free_room() >= self.capacity - self.capacity / 2
+        {
+            self.room.notify_waiters();
         }
+    }
+
+    /// The places nobody has reserved (bounded mailboxes).
+    fn free_room(&self) -> usize {
+        let reserved = self.reserved.load(Ordering::SeqCst) & !CLOSED;
+        let queued = reserved.wrapping_sub(self.taken.load(Ordering::SeqCst)) & !CLOSED;
+        self.capacity.saturating_sub(queued)
     }
 
     /// Pushes an envelope into a reserved place and wakes the actor if it sleeps.
@@ -526,5 +543,97 @@ impl<A: Actor> MailboxReceiver<A> {
     /// Refuses new messages; those already queued can still be received.
     pub(crate) fn close(&mut self) {
         self.core().close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    /// Counts its wake-ups.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn fill(core: &MailboxCore, places: usize) {
+        for _ in 0..places {
+            assert!(core.try_reserve_place().is_ok());
+        }
+    }
+
+    #[test]
+    fn waiting_senders_wake_together_once_half_the_room_is_free() {
+        let core = MailboxCore::new(Mailbox::bounded(4));
+        fill(&core, 4);
+        assert!(matches!(
+            core.try_reserve_place(),
+            Err(TryReserveError::Full)
+        ));
+        let counts: Vec<_> = (0..2)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        let mut waiters: Vec<_> = (0..2).map(|_| Box::pin(core.reserve_place())).collect();
+        for (waiter, count) in waiters.iter_mut().zip(&counts) {
+            let waker = Arc::clone(count).into();
+            let poll = waiter.as_mut().poll(&mut Context::from_waker(&waker));
+            assert!(poll.is_pending());
+        }
+        // One free place out of four: not yet.
+        core.unreserve();
+        assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 0));
+        // Two free: both waiters wake, and both find a place.
+        core.unreserve();
+        assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 1));
+        for (waiter, count) in waiters.iter_mut().zip(&counts) {
+            let waker = Arc::clone(count).into();
+            let poll = waiter.as_mut().poll(&mut Context::from_waker(&waker));
+            assert_eq!(poll, Poll::Ready(Ok(())));
+        }
+        assert_eq!(core.len(), 4);
+    }
+
+    #[test]
+    fn a_mailbox_of_one_wakes_its_waiter_for_the_one_place() {
+        let core = MailboxCore::new(Mailbox::bounded(1));
+        fill(&core, 1);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Arc::clone(&count).into();
+        let mut waiter = Box::pin(core.reserve_place());
+        assert!(waiter
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        core.unreserve();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            waiter.as_mut().poll(&mut Context::from_waker(&waker)),
+            Poll::Ready(Ok(()))
+        );
+    }
+
+    #[test]
+    fn closing_releases_waiters_with_an_error() {
+        let core = MailboxCore::new(Mailbox::bounded(2));
+        fill(&core, 2);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Arc::clone(&count).into();
+        let mut waiter = Box::pin(core.reserve_place());
+        assert!(waiter
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        core.close();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            waiter.as_mut().poll(&mut Context::from_waker(&waker)),
+            Poll::Ready(Err(()))
+        );
     }
 }
