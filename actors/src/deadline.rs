@@ -5,9 +5,8 @@ use std::pin::{pin, Pin};
 use std::task::Poll;
 use std::time::Duration;
 
-use playhouse_runtime::CoarseClock;
+use playhouse_runtime::{CoarseClock, CoarseTimeout};
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use crate::envelope::NoReply;
 use crate::error::AskError;
@@ -20,48 +19,41 @@ pub(crate) const COARSE_FROM: Duration = Duration::from_secs(1);
 
 /// When an operation must have finished, and how that is watched.
 ///
-/// The clock is read only once something has to wait, so an ask whose mailbox has room
-/// reads it once, when it starts waiting for the reply.
+/// Nothing is set up until something has to wait. A long timeout then becomes an entry in
+/// the system's coarse table without reading the clock (the table's watcher fixes its
+/// instant); a short one reads the clock and arms an exact tokio timer. Either is kept for
+/// the next wait, so a wait for room and the wait for the reply share one timeout.
 pub(crate) struct Deadline<'a> {
     timeout: Duration,
-    at: Option<Instant>,
     /// The clock whose coarse table watches this deadline; `None` for an exact timer.
     coarse: Option<&'a CoarseClock>,
+    timer: Option<Timer<'a>>,
 }
 
 impl<'a> Deadline<'a> {
     pub(crate) fn after(clock: &'a CoarseClock, timeout: Duration) -> Self {
         Self {
             timeout,
-            at: None,
             coarse: (timeout >= COARSE_FROM).then_some(clock),
+            timer: None,
         }
-    }
-
-    /// The deadline, fixed the first time it is needed (when a wait begins).
-    fn at(&mut self) -> Instant {
-        let timeout = self.timeout;
-        *self
-            .at
-            .get_or_insert_with(|| playhouse_runtime::deadline_after(timeout))
     }
 
     /// Runs `future` until it finishes (`Ok`) or the deadline passes (`Err`). The future
     /// is polled first, so one that is ready never looks at a clock or a timer.
     pub(crate) async fn run<F: Future>(&mut self, future: F) -> Result<F::Output, Elapsed> {
         let mut future = pin!(future);
-        let mut timer = None;
         std::future::poll_fn(|cx| {
             if let Poll::Ready(output) = future.as_mut().poll(cx) {
                 return Poll::Ready(Ok(output));
             }
-            // Set up only once the future has to wait.
-            let timer = timer.get_or_insert_with(|| {
-                let at = self.at();
-                match self.coarse {
-                    Some(clock) => Timer::Coarse(clock.deadline(at)),
-                    None => Timer::Exact(Box::pin(tokio::time::sleep_until(at))),
-                }
+            let (timeout, coarse) = (self.timeout, self.coarse);
+            // Set up only once something has to wait.
+            let timer = self.timer.get_or_insert_with(|| match coarse {
+                Some(clock) => Timer::Coarse(clock.timeout(timeout)),
+                None => Timer::Exact(Box::pin(tokio::time::sleep_until(
+                    playhouse_runtime::deadline_after(timeout),
+                ))),
             });
             let fired = match timer {
                 Timer::Coarse(deadline) => Pin::new(deadline).poll(cx),
@@ -88,8 +80,8 @@ impl Deadline<'_> {
     }
 }
 
-enum Timer {
-    Coarse(playhouse_runtime::CoarseDeadline),
+enum Timer<'a> {
+    Coarse(CoarseTimeout<'a>),
     /// Boxed: a tokio `Sleep` is large and must stay pinned; short timeouts are the rare case.
     Exact(Pin<Box<tokio::time::Sleep>>),
 }

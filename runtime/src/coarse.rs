@@ -5,9 +5,16 @@
 //! ask costs a registration in the shared timer wheel and a worker that parks with a timeout
 //! for each one; profiled, that was half of an ask's round trip. Here a deadline is an
 //! entry in a sharded slab (one uncontended lock to add, one to remove) and a single
-//! *watcher* task per system wakes every [`COARSE_RESOLUTION`] while entries exist, waking
-//! those whose deadline has passed. With nothing to watch the watcher sleeps until the next
-//! entry arrives, so an idle system (and paused time in tests) sees no ticks.
+//! *watcher* task per system looks at the entries every [`COARSE_RESOLUTION`] while any
+//! exist, waking those whose deadline has passed. With nothing to watch the watcher sleeps
+//! until the next entry arrives, so an idle system (and paused time in tests) sees no ticks.
+//!
+//! A timeout ([`CoarseClock::timeout`]) does not even read the clock when it starts: its
+//! entry holds the duration, and the watcher's next look (within a resolution) fixes the
+//! instant from its own reading of the clock, taken after the entry was added, so the
+//! deadline is never early. Reading the clock was a tenth of an ask's round trip on a
+//! virtual machine. The watcher then sleeps until the earliest fixed deadline or its next
+//! look, whichever is sooner.
 //!
 //! A coarse deadline fires at its instant or up to one resolution later, never earlier.
 
@@ -46,8 +53,12 @@ struct Shard {
     /// Head of the free list threaded through `slots`.
     free: Option<u32>,
     live: usize,
-    /// No armed entry is due before this (it may be stale-early after removals).
+    /// No armed entry with a fixed instant is due before this (it may be stale-early
+    /// after removals).
     earliest: Option<Instant>,
+    /// Slots added as timeouts whose instant the watcher has yet to fix (a slot may be
+    /// listed after it was freed or reused: the watcher checks).
+    fresh: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -57,9 +68,17 @@ enum Slot {
     },
     /// `waker` is taken when the deadline fires; the entry stays until its owner drops it.
     Used {
-        deadline: Instant,
+        due: Due,
         waker: Option<Waker>,
     },
+}
+
+/// When an entry is due.
+#[derive(Debug, Clone, Copy)]
+enum Due {
+    At(Instant),
+    /// A timeout whose start the watcher has not fixed yet (the entry is in `fresh`).
+    After(Duration),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -93,12 +112,12 @@ impl CoarseTimers {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn insert(self: &Arc<Self>, deadline: Instant, waker: &Waker) -> Key {
+    fn insert(self: &Arc<Self>, due: Due, waker: &Waker) -> Key {
         let shard = home_shard(self.shards.len());
         let index = {
             let mut guard = self.shard(shard);
             let slot = Slot::Used {
-                deadline,
+                due,
                 waker: Some(waker.clone()),
             };
             let index = match guard.free {
@@ -116,7 +135,12 @@ impl CoarseTimers {
                 }
             };
             guard.live += 1;
-            guard.earliest = Some(guard.earliest.map_or(deadline, |e| e.min(deadline)));
+            match due {
+                Due::At(at) => {
+                    guard.earliest = Some(guard.earliest.map_or(at, |e| e.min(at)));
+                }
+                Due::After(_) => guard.fresh.push(index),
+            }
             index
         };
         // The lock release above orders the entry before this load; the watcher sets
@@ -137,16 +161,21 @@ impl CoarseTimers {
         }
     }
 
-    fn update(&self, key: Key, waker: &Waker) {
+    /// Whether the entry has fired; if not, makes `waker` the one it wakes.
+    fn fired_or_update(&self, key: Key, waker: &Waker) -> bool {
         let mut guard = self.shard(key.shard);
-        if let Slot::Used {
-            waker: Some(stored),
-            ..
-        } = &mut guard.slots[key.index as usize]
-        {
-            if !stored.will_wake(waker) {
-                stored.clone_from(waker);
+        match &mut guard.slots[key.index as usize] {
+            Slot::Used {
+                waker: Some(stored),
+                ..
+            } => {
+                if !stored.will_wake(waker) {
+                    stored.clone_from(waker);
+                }
+                false
             }
+            Slot::Used { waker: None, .. } => true,
+            Slot::Free { .. } => unreachable!("a live deadline's slot is used"),
         }
     }
 
@@ -159,19 +188,26 @@ impl CoarseTimers {
         guard.live -= 1;
         if guard.live == 0 {
             guard.earliest = None;
+            guard.fresh.clear();
             // Give back the memory of a burst once it is over.
             if guard.slots.capacity() > 1024 {
                 guard.slots = Vec::new();
                 guard.free = None;
+            }
+            if guard.fresh.capacity() > 1024 {
+                guard.fresh = Vec::new();
             }
         }
         drop(guard);
         drop(old);
     }
 
-    /// Wakes the owners of passed deadlines. Returns whether any entry is left to watch.
-    fn fire(&self, now: Instant) -> bool {
+    /// One look at every shard: fixes the instants of fresh timeouts and wakes the owners
+    /// of passed deadlines. Returns `None` if no entry is left to watch, otherwise the
+    /// earliest instant due (if any entry has a fixed one).
+    fn look(&self) -> Option<Option<Instant>> {
         let mut any = false;
+        let mut next = None::<Instant>;
         let mut due = Vec::new();
         for shard in 0..self.shards.len() {
             let mut guard = self.shard(shard as u32);
@@ -179,29 +215,52 @@ impl CoarseTimers {
                 continue;
             }
             any = true;
-            if guard.earliest.is_some_and(|earliest| earliest > now) {
+            // Read under the lock: every entry seen here was added before this instant.
+            let now = Instant::now();
+            let mut earliest = guard.earliest;
+            let mut fresh = std::mem::take(&mut guard.fresh);
+            for &index in &fresh {
+                if let Some(Slot::Used {
+                    due: due @ Due::After(_),
+                    ..
+                }) = guard.slots.get_mut(index as usize)
+                {
+                    let Due::After(timeout) = *due else {
+                        unreachable!("matched just above")
+                    };
+                    let at = deadline_from(now, timeout);
+                    *due = Due::At(at);
+                    earliest = Some(earliest.map_or(at, |e| e.min(at)));
+                }
+            }
+            fresh.clear();
+            guard.fresh = fresh;
+            if earliest.is_some_and(|earliest| earliest > now) {
+                guard.earliest = earliest;
+                next = min_instant(next, earliest);
                 continue;
             }
             let mut earliest = None::<Instant>;
             for slot in &mut guard.slots {
                 if let Slot::Used {
-                    deadline,
+                    due: Due::At(at),
                     waker: waker @ Some(_),
                 } = slot
                 {
-                    if *deadline <= now {
+                    if *at <= now {
                         due.extend(waker.take());
                     } else {
-                        earliest = Some(earliest.map_or(*deadline, |e| e.min(*deadline)));
+                        earliest = min_instant(earliest, Some(*at));
                     }
                 }
             }
             guard.earliest = earliest;
+            next = min_instant(next, earliest);
             drop(guard);
             // Wake outside the lock: a waker may run code that takes it.
             due.drain(..).for_each(Waker::wake);
         }
-        any
+        any.then_some(next)
     }
 
     fn any_live(&self) -> bool {
@@ -219,14 +278,30 @@ fn home_shard(shards: usize) -> u32 {
     u32::try_from(home % shards).unwrap_or(0)
 }
 
-/// The watcher: ticks while deadlines exist, sleeps while none do.
+fn min_instant(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// `now + timeout`, or far in the future if that overflows.
+fn deadline_from(now: Instant, timeout: Duration) -> Instant {
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + crate::shutdown::FAR_FUTURE)
+}
+
+/// The watcher: looks every resolution while deadlines exist (sooner when one is due
+/// sooner), and sleeps while none do.
 async fn watch(timers: std::sync::Weak<CoarseTimers>) {
     loop {
-        tokio::time::sleep(COARSE_RESOLUTION).await;
         let Some(timers) = timers.upgrade() else {
             return;
         };
-        if timers.fire(Instant::now()) {
+        if let Some(earliest) = timers.look() {
+            drop(timers);
+            let tick = Instant::now() + COARSE_RESOLUTION;
+            tokio::time::sleep_until(earliest.map_or(tick, |e| e.min(tick))).await;
             continue;
         }
         let notified = timers.wake.notified();
@@ -239,11 +314,13 @@ async fn watch(timers: std::sync::Weak<CoarseTimers>) {
                 continue;
             }
         }
+        // Woken by the next entry, which the loop's next look sees at once.
         notified.await;
     }
 }
 
-/// A system's coarse clock: makes [`CoarseDeadline`]s watched by the system's runtime.
+/// A system's coarse clock: makes [`CoarseDeadline`]s and [`CoarseTimeout`]s watched by
+/// the system's runtime.
 ///
 /// Found with [`Handle::coarse_clock`](crate::Handle::coarse_clock). Cheap to clone, and it
 /// keeps only the tokio runtime's handle alive, not the system.
@@ -258,9 +335,8 @@ impl CoarseClock {
     /// A future that completes at `deadline`, or at most [`COARSE_RESOLUTION`] later.
     ///
     /// It is far cheaper than a tokio timer while it waits (one entry in a sharded table,
-    /// watched by one task of the system that ticks only while entries exist), which is why
-    /// asks use it for their default timeout. It works from any thread or runtime, as long
-    /// as the system's runtime runs.
+    /// watched by one task of the system that ticks only while entries exist). It works
+    /// from any thread or runtime, as long as the system's runtime runs.
     ///
     /// # Examples
     ///
@@ -277,34 +353,106 @@ impl CoarseClock {
     /// });
     /// ```
     pub fn deadline(&self, deadline: Instant) -> CoarseDeadline {
-        CoarseDeadline::new(Arc::clone(&self.0), deadline)
-    }
-}
-
-/// A future that completes at `deadline` or up to [`COARSE_RESOLUTION`] later.
-///
-/// Made by [`CoarseClock::deadline`]. It costs nothing
-/// until first polled, then one entry in the system's deadline table until it completes or
-/// is dropped. Meant for timeouts that are rarely reached, such as an ask's.
-#[derive(Debug)]
-pub struct CoarseDeadline {
-    timers: Arc<CoarseTimers>,
-    deadline: Instant,
-    key: Option<Key>,
-}
-
-impl CoarseDeadline {
-    fn new(timers: Arc<CoarseTimers>, deadline: Instant) -> Self {
-        Self {
-            timers,
-            deadline,
-            key: None,
+        CoarseDeadline {
+            timers: Arc::clone(&self.0),
+            entry: Entry::new(Due::At(deadline)),
         }
     }
 
+    /// A future that completes `timeout` after it is made, or at most
+    /// [`COARSE_RESOLUTION`] later; never earlier.
+    ///
+    /// The cheapest way to bound a wait that nearly always ends in time, which is why
+    /// asks use it for their default timeout: it borrows the clock (no reference count to
+    /// touch), does not read the time (the watcher fixes the instant at its next look, from
+    /// its own reading), and costs one entry in the table while it is polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use playhouse_runtime::{Builder, Handle};
+    ///
+    /// let runtime = Builder::new().build().unwrap();
+    /// runtime.block_on(async {
+    ///     let start = tokio::time::Instant::now();
+    ///     let handle = Handle::current();
+    ///     handle.coarse_clock().timeout(Duration::from_millis(20)).await;
+    ///     assert!(start.elapsed() >= Duration::from_millis(20));
+    /// });
+    /// ```
+    pub fn timeout(&self, timeout: Duration) -> CoarseTimeout<'_> {
+        CoarseTimeout {
+            timers: &self.0,
+            entry: Entry::new(Due::After(timeout)),
+        }
+    }
+}
+
+/// A deadline's place in the table, shared by [`CoarseDeadline`] and [`CoarseTimeout`].
+#[derive(Debug)]
+struct Entry {
+    /// What the entry is added with; a timeout's instant is fixed by the watcher.
+    due: Due,
+    /// `Some` while the entry is in the table.
+    key: Option<Key>,
+    /// Set once fired (the entry then left the table).
+    fired: bool,
+}
+
+impl Entry {
+    fn new(due: Due) -> Self {
+        Self {
+            due,
+            key: None,
+            fired: false,
+        }
+    }
+
+    fn poll(&mut self, timers: &Arc<CoarseTimers>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.fired {
+            return Poll::Ready(());
+        }
+        let Some(key) = self.key else {
+            // The first poll only registers, without reading the clock: the watcher's next
+            // look fires a deadline that has already passed.
+            self.key = Some(timers.insert(self.due, cx.waker()));
+            return Poll::Pending;
+        };
+        if timers.fired_or_update(key, cx.waker()) {
+            self.key = None;
+            self.fired = true;
+            timers.remove(key);
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    fn leave(&mut self, timers: &CoarseTimers) {
+        if let Some(key) = self.key.take() {
+            timers.remove(key);
+        }
+    }
+}
+
+/// A future that completes at its deadline or up to [`COARSE_RESOLUTION`] later.
+///
+/// Made by [`CoarseClock::deadline`]. It costs nothing until first polled, then one entry
+/// in the system's deadline table until it completes or is dropped. Meant for timeouts
+/// that are rarely reached.
+#[derive(Debug)]
+pub struct CoarseDeadline {
+    timers: Arc<CoarseTimers>,
+    entry: Entry,
+}
+
+impl CoarseDeadline {
     /// The instant this deadline fires at (at the earliest).
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        match self.entry.due {
+            Due::At(at) => at,
+            Due::After(_) => unreachable!("a deadline is made with its instant"),
+        }
     }
 }
 
@@ -313,27 +461,42 @@ impl Future for CoarseDeadline {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let Some(key) = this.key else {
-            // The first poll only registers, without reading the clock: the watcher's next
-            // tick fires a deadline that has already passed.
-            this.key = Some(this.timers.insert(this.deadline, cx.waker()));
-            return Poll::Pending;
-        };
-        if Instant::now() >= this.deadline {
-            this.key = None;
-            this.timers.remove(key);
-            return Poll::Ready(());
-        }
-        this.timers.update(key, cx.waker());
-        Poll::Pending
+        this.entry.poll(&this.timers, cx)
     }
 }
 
 impl Drop for CoarseDeadline {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.timers.remove(key);
-        }
+        self.entry.leave(&self.timers);
+    }
+}
+
+/// A future that completes a duration after it was made, or up to [`COARSE_RESOLUTION`]
+/// later; never earlier.
+///
+/// Made by [`CoarseClock::timeout`]; it borrows the clock. It costs nothing until first
+/// polled, then one entry in the system's deadline table until it completes or is
+/// dropped. It can be polled again after an await was given up (for example by a
+/// `select!` whose other branch won), and still fires when it is due: this is how an ask
+/// bounds both its wait for room and its wait for the reply with one timeout.
+#[derive(Debug)]
+pub struct CoarseTimeout<'a> {
+    timers: &'a Arc<CoarseTimers>,
+    entry: Entry,
+}
+
+impl Future for CoarseTimeout<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.entry.poll(this.timers, cx)
+    }
+}
+
+impl Drop for CoarseTimeout<'_> {
+    fn drop(&mut self) {
+        self.entry.leave(self.timers);
     }
 }
 
@@ -355,7 +518,9 @@ mod tests {
         let (runtime, timers) = timers();
         runtime.block_on(async {
             let start = Instant::now();
-            CoarseDeadline::new(Arc::clone(&timers), start + Duration::from_millis(95)).await;
+            CoarseClock(Arc::clone(&timers))
+                .deadline(start + Duration::from_millis(95))
+                .await;
             let waited = start.elapsed();
             assert!(waited >= Duration::from_millis(95), "early: {waited:?}");
             // Real time on a shared machine: only a loose upper bound here (the tests crate
@@ -371,7 +536,7 @@ mod tests {
         runtime.block_on(async {
             let far = Instant::now() + Duration::from_secs(3600);
             let mut deadlines: Vec<_> = (0..100)
-                .map(|_| Box::pin(CoarseDeadline::new(Arc::clone(&timers), far)))
+                .map(|_| Box::pin(CoarseClock(Arc::clone(&timers)).deadline(far)))
                 .collect();
             for deadline in &mut deadlines {
                 assert!(futures_poll_once(deadline.as_mut()).is_pending());
@@ -384,7 +549,9 @@ mod tests {
             assert!(timers.idle.load(Ordering::SeqCst));
             // And wakes again for the next entry.
             let start = Instant::now();
-            CoarseDeadline::new(Arc::clone(&timers), start + Duration::from_millis(30)).await;
+            CoarseClock(Arc::clone(&timers))
+                .deadline(start + Duration::from_millis(30))
+                .await;
             assert!(start.elapsed() >= Duration::from_millis(30));
         });
     }
@@ -394,7 +561,9 @@ mod tests {
         let (runtime, timers) = timers();
         runtime.block_on(async {
             let start = Instant::now();
-            CoarseDeadline::new(Arc::clone(&timers), start - Duration::from_millis(1)).await;
+            CoarseClock(Arc::clone(&timers))
+                .deadline(start - Duration::from_millis(1))
+                .await;
             assert!(start.elapsed() < Duration::from_secs(1));
             assert!(!timers.any_live());
         });

@@ -40,7 +40,7 @@ mod shutdown;
 mod spawn;
 
 pub use builder::{Builder, Flavor, DEFAULT_MESSAGE_BUDGET, DEFAULT_SHUTDOWN_TIMEOUT};
-pub use coarse::{CoarseClock, CoarseDeadline, COARSE_RESOLUTION};
+pub use coarse::{CoarseClock, CoarseDeadline, CoarseTimeout, COARSE_RESOLUTION};
 pub use error::BuildError;
 pub use extensions::Extensions;
 pub use handle::Handle;

@@ -194,4 +194,4 @@ pub fn deadline_after(timeout: Duration) -> Instant {
 }
 
 /// About thirty years: later than any process lives, small enough to add to any instant.
-const FAR_FUTURE: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);

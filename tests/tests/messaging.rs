@@ -156,6 +156,33 @@ async fn long_ask_timeouts_fire_within_the_coarse_resolution_and_short_ones_exac
     recorder.kill();
 }
 
+#[playhouse::test(start_paused = true)]
+async fn an_ask_waits_for_room_and_for_its_reply_within_one_timeout() {
+    let recorder = Recorder::builder()
+        .mailbox(Mailbox::bounded(1))
+        .spawn(Recorder::default());
+    let gate = Arc::new(Notify::new());
+    // The actor holds the first message, the second fills the mailbox.
+    recorder.tell(Hold(Arc::clone(&gate))).await.unwrap();
+    recorder.tell(Hold(Arc::clone(&gate))).await.unwrap();
+    let release = {
+        let gate = Arc::clone(&gate);
+        tokio::spawn(async move {
+            // Room comes after 1.5 s; the reply never does (the second hold waits).
+            tokio::time::sleep(Duration::from_millis(1_500)).await;
+            gate.notify_one();
+        })
+    };
+    let timeout = Duration::from_secs(2);
+    let started = tokio::time::Instant::now();
+    let error = recorder.ask_timeout(Seen, timeout).await.unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    // Two seconds from the start of the ask, not two more after the room came.
+    within_coarse_resolution(started.elapsed(), timeout);
+    release.await.unwrap();
+    recorder.kill();
+}
+
 #[test]
 fn the_default_ask_timeout_is_configurable_per_system() {
     let runtime = playhouse::Builder::new_current_thread()

@@ -233,6 +233,52 @@ async fn a_slow_actor_delays_its_own_ticks_and_they_never_pile_up() {
 }
 
 #[playhouse::test(start_paused = true)]
+async fn coarse_timeouts_fire_never_early_and_at_most_a_resolution_late() {
+    let clock = System::current().handle().coarse_clock().clone();
+    let resolution = playhouse::runtime::COARSE_RESOLUTION;
+    // Off the watcher's grid, with the watcher idle and busy, and a timeout already due.
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    let long = clock.timeout(10 * SECOND);
+    tokio::pin!(long);
+    assert!(futures_poll_once(long.as_mut()).is_pending());
+    for timeout in [1_234, 7, 20, 0].map(Duration::from_millis) {
+        let started = Instant::now();
+        clock.timeout(timeout).await;
+        let waited = started.elapsed();
+        assert!(waited >= timeout, "early: {waited:?} < {timeout:?}");
+        assert!(
+            waited <= timeout + resolution,
+            "late: {waited:?} > {timeout:?} + {resolution:?}"
+        );
+    }
+}
+
+#[playhouse::test(start_paused = true)]
+async fn a_coarse_timeout_given_up_by_a_select_still_fires_on_time() {
+    let clock = System::current().handle().coarse_clock().clone();
+    let started = Instant::now();
+    let timeout = clock.timeout(SECOND);
+    tokio::pin!(timeout);
+    tokio::select! {
+        () = &mut timeout => panic!("fired 700 ms early"),
+        () = tokio::time::sleep(Duration::from_millis(300)) => {}
+    }
+    timeout.await;
+    let waited = started.elapsed();
+    assert!(waited >= SECOND, "early: {waited:?}");
+    assert!(
+        waited <= SECOND + playhouse::runtime::COARSE_RESOLUTION,
+        "late: {waited:?}"
+    );
+}
+
+fn futures_poll_once<F: std::future::Future>(
+    future: std::pin::Pin<&mut F>,
+) -> std::task::Poll<F::Output> {
+    future.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+}
+
+#[playhouse::test(start_paused = true)]
 async fn timers_end_when_their_actor_stops() {
     // The system's coarse clock (which watches asks' deadlines) runs one task for good once
     // first needed: start it before counting.
