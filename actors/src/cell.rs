@@ -4,7 +4,7 @@
 //! actor's loop, so they never queue behind a full mailbox.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -119,6 +119,9 @@ pub struct ActorCell {
     /// The system's coarse clock, which watches the deadlines of asks to this actor.
     clock: playhouse_runtime::CoarseClock,
     signals: AtomicU16,
+    /// Where this actor sits among its parent's children (see `Children`); written and
+    /// read under the parent's relations lock. `u32::MAX`: too far to keep.
+    sibling: AtomicU32,
     /// The mailbox: its queue and counters live here, so a reference is one pointer.
     mailbox: MailboxCore,
     /// Wakes the actor's task when a signal or mail arrives while it waits: a lock-free slot
@@ -148,6 +151,7 @@ impl ActorCell {
             ask_timeout_nanos: u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX),
             clock,
             signals: AtomicU16::new(0),
+            sibling: AtomicU32::new(u32::MAX),
             mailbox: MailboxCore::new(mailbox),
             idle: IdleWaker::new(),
         }
@@ -155,6 +159,20 @@ impl ActorCell {
 
     pub(crate) fn id(&self) -> ActorId {
         self.id
+    }
+
+    /// This actor's place among its parent's children, if it was small enough to keep.
+    pub(crate) fn sibling_index(&self) -> Option<usize> {
+        match self.sibling.load(Ordering::Relaxed) {
+            u32::MAX => None,
+            index => usize::try_from(index).ok(),
+        }
+    }
+
+    /// Records this actor's place among its parent's children (under the parent's lock).
+    pub(crate) fn set_sibling_index(&self, index: usize) {
+        let index = u32::try_from(index).unwrap_or(u32::MAX);
+        self.sibling.store(index, Ordering::Relaxed);
     }
 
     pub(crate) fn type_name(&self) -> &'static str {
@@ -438,7 +456,7 @@ mod tests {
     #[test]
     fn a_cell_stays_small() {
         // Every live actor pays for its cell: keep an eye on it.
-        assert!(std::mem::size_of::<ActorCell>() <= 208);
+        assert!(std::mem::size_of::<ActorCell>() <= 200);
     }
 
     #[test]

@@ -361,6 +361,39 @@ async fn rest_for_one_restarts_the_failed_child_and_those_started_after_it() {
     assert_eq!(log.count("start a"), 1);
 }
 
+#[playhouse::test]
+async fn rest_for_one_keeps_the_start_order_after_most_siblings_left() {
+    boss_supervision(quick().strategy(Strategy::RestForOne));
+    let log = Log::default();
+    let children: Vec<(&'static str, Restart)> = (0..40)
+        .map(|i| {
+            let name: &'static str = Box::leak(format!("w{i}").into_boxed_str());
+            (name, Restart::Transient)
+        })
+        .collect();
+    let (_boss, workers) = boss(&children, &log).await;
+    for worker in &workers {
+        assert_eq!(worker.ask(Work).await.unwrap(), 1);
+    }
+    // Three in four leave for good (a transient child that stops is not restarted), so
+    // the boss's list of children is squeezed while every fourth stays.
+    for (i, worker) in workers.iter().enumerate() {
+        if i % 4 != 0 {
+            worker.stop();
+            worker.wait().await;
+        }
+    }
+    assert!(workers[16].ask(Crash).await.is_err());
+    for i in (0..40).step_by(4) {
+        let expected = if i < 16 { 2 } else { 1 };
+        assert_eq!(
+            workers[i].ask(Work).await.unwrap(),
+            expected,
+            "w{i}: started before w16 is untouched, w16 and later restart"
+        );
+    }
+}
+
 /// Supervises one `Boss` (permanent), so a boss that gives up is restarted from above.
 #[derive(Clone)]
 struct Director {

@@ -1,6 +1,6 @@
 //! What an actor knows of the actors around it: children, links, watchers, notices.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Weak};
 
 use tokio::time::Instant;
@@ -20,6 +20,87 @@ pub(crate) struct Child {
     pub(crate) restarts: Option<Box<VecDeque<Instant>>>,
 }
 
+/// A parent's children, in the order they were adopted (which is the order they started).
+///
+/// A vector with holes where children left, compacted once holes outnumber children.
+/// Each child's cell keeps its place in the vector (written under the parent's relations
+/// lock), so adopting a child is a push and releasing one is a store, even for the
+/// system's root with a million top-level actors. (A B-tree keyed by id was ~9% of
+/// spawning and stopping 100 k actors.)
+#[derive(Default)]
+pub(crate) struct Children {
+    slots: Vec<Option<Child>>,
+    live: usize,
+}
+
+/// Holes are squeezed out only past this many slots, so small parents never compact.
+const COMPACT_FROM: usize = 32;
+
+impl Children {
+    /// Adds a child after the others.
+    pub(crate) fn insert(&mut self, child: Child) {
+        child.cell.set_sibling_index(self.slots.len());
+        self.slots.push(Some(child));
+        self.live += 1;
+    }
+
+    /// The index of `cell` among the slots, if it is a child here.
+    fn index_of(&self, cell: &ActorCell) -> Option<usize> {
+        let is_it = |slot: &Option<Child>| {
+            slot.as_ref()
+                .is_some_and(|child| std::ptr::eq(Arc::as_ptr(&child.cell), cell))
+        };
+        match cell.sibling_index() {
+            Some(index) if self.slots.get(index).is_some_and(is_it) => Some(index),
+            // Not a child here, or an index too large for the cell to keep.
+            Some(_) => None,
+            None => self.slots.iter().position(is_it),
+        }
+    }
+
+    /// The entry of child `cell`, if it is one.
+    pub(crate) fn get(&self, cell: &ActorCell) -> Option<&Child> {
+        self.index_of(cell)
+            .and_then(|index| self.slots[index].as_ref())
+    }
+
+    /// The entry of child `cell`, if it is one.
+    pub(crate) fn get_mut(&mut self, cell: &ActorCell) -> Option<&mut Child> {
+        self.index_of(cell)
+            .and_then(|index| self.slots[index].as_mut())
+    }
+
+    /// Removes child `cell`, if it is one.
+    pub(crate) fn remove(&mut self, cell: &ActorCell) -> Option<Child> {
+        let index = self.index_of(cell)?;
+        let child = self.slots[index].take();
+        self.live -= 1;
+        if self.live == 0 {
+            self.slots.clear();
+        } else if self.slots.len() >= COMPACT_FROM && self.live * 2 < self.slots.len() {
+            self.slots.retain(Option::is_some);
+            for (index, child) in self.slots.iter().flatten().enumerate() {
+                child.cell.set_sibling_index(index);
+            }
+        }
+        if self.slots.capacity() > COMPACT_FROM && self.slots.capacity() > self.slots.len() * 4 {
+            self.slots.shrink_to(self.slots.len() * 2);
+        }
+        child
+    }
+
+    /// The children, oldest first.
+    pub(crate) fn values(&self) -> impl DoubleEndedIterator<Item = &Child> {
+        self.slots.iter().flatten()
+    }
+
+    /// The children adopted after `cell` (all of them if it is not a child here).
+    pub(crate) fn after(&self, cell: &ActorCell) -> impl Iterator<Item = &Child> {
+        let from = self.index_of(cell).map_or(0, |index| index + 1);
+        self.slots[from..].iter().flatten()
+    }
+}
+
 /// Something the actor's loop must hear about between messages.
 #[derive(Debug, Clone)]
 pub(crate) enum Notice {
@@ -33,9 +114,8 @@ pub(crate) enum Notice {
 
 #[derive(Default)]
 pub(crate) struct Relations {
-    /// Keyed by id, which grows in spawn order: iteration is start order, and removing a
-    /// child is cheap even for the system's root with a million top-level actors.
-    pub(crate) children: BTreeMap<ActorId, Child>,
+    /// In start order.
+    pub(crate) children: Children,
     /// This actor's supervision of its children: `Actor::supervision`, read when the first
     /// child is adopted (the system's root has its own from `SystemConfig`).
     pub(crate) supervision: Option<Supervision>,

@@ -21,14 +21,11 @@ pub(crate) fn adopt(parent: &ActorCell, child: &Arc<ActorCell>, restart: Restart
         relations
             .supervision
             .get_or_insert_with(|| parent.supervision());
-        relations.children.insert(
-            child.id(),
-            Child {
-                cell: Arc::clone(child),
-                restart,
-                restarts: None,
-            },
-        );
+        relations.children.insert(Child {
+            cell: Arc::clone(child),
+            restart,
+            restarts: None,
+        });
         true
     })
 }
@@ -37,7 +34,7 @@ pub(crate) fn adopt(parent: &ActorCell, child: &Arc<ActorCell>, restart: Restart
 pub(crate) fn release(child: &ActorCell) {
     if let Some(parent) = child.parent() {
         parent.with_existing_relations(|relations| {
-            relations.children.remove(&child.id());
+            relations.children.remove(child);
         });
     }
 }
@@ -120,7 +117,7 @@ fn supervise(
             ));
         }
         relations.restarts.push_back(now);
-        let attempt = match relations.children.get_mut(&child.id()) {
+        let attempt = match relations.children.get_mut(child) {
             Some(entry) => {
                 let restarts = entry.restarts.get_or_insert_with(Box::default);
                 restarts.retain(in_window);
@@ -139,9 +136,8 @@ fn supervise(
                 .collect(),
             Strategy::RestForOne => relations
                 .children
-                .range(child.id()..)
-                .skip(1)
-                .map(|(_, entry)| Arc::clone(&entry.cell))
+                .after(child)
+                .map(|entry| Arc::clone(&entry.cell))
                 .collect(),
         };
         let delay = supervision.backoff.delay(attempt, random_unit(child));

@@ -73,10 +73,7 @@ fn will_restart(cell: &ActorCell) -> bool {
     let restart = cell.parent().and_then(|parent| {
         parent
             .with_existing_relations(|relations| {
-                relations
-                    .children
-                    .get(&cell.id())
-                    .map(|child| child.restart)
+                relations.children.get(cell).map(|child| child.restart)
             })
             .flatten()
     });
