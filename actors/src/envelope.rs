@@ -9,9 +9,12 @@
 
 use std::alloc::Layout;
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 
 use tokio::sync::oneshot;
 
@@ -289,10 +292,7 @@ where
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,
     ) -> SlotFuture<'a> {
-        let message = self.message;
-        slot.put(async move {
-            actor.handle(message, ctx).await;
-        })
+        slot.put(Discard(actor.handle(self.message, ctx)))
     }
 
     fn sender_span(&self) -> Option<&tracing::Span> {
@@ -324,9 +324,9 @@ where
         slot: &'a mut FutureSlot,
     ) -> SlotFuture<'a> {
         let Ask { message, reply, .. } = self;
-        slot.put(async move {
-            let value = actor.handle(message, ctx).await;
-            reply.send(value);
+        slot.put(Answer {
+            handler: actor.handle(message, ctx),
+            reply,
         })
     }
 
@@ -394,6 +394,72 @@ pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     }
 }
 
+/// A `tell`'s handler future, its reply dropped. No `async` block around the handler's
+/// own future: as large as that future, so a small handler's fits inside the actor's task
+/// (see [`FutureSlot`]) instead of a buffer on the heap.
+struct Discard<F>(F);
+
+impl<F: Future> Future for Discard<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        // SAFETY: the handler's future is pinned with `self` and never moved out.
+        let handler = unsafe { self.map_unchecked_mut(|discard| &mut discard.0) };
+        handler.poll(cx).map(drop)
+    }
+}
+
+/// An `ask`'s handler future, which sends the reply when the handler returns. As small as
+/// the handler's future plus the reply slot (see [`Discard`]). Dropped before the handler
+/// returns (the actor was killed, or the handler panicked), the reply slot tells the asker.
+struct Answer<F: Future>
+where
+    F::Output: Send + 'static,
+{
+    handler: F,
+    reply: ReplyTo<F::Output>,
+}
+
+impl<F: Future> Future for Answer<F>
+where
+    F::Output: Send + 'static,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        // SAFETY: `handler` is pinned with `self` and never moved out; `reply` is not
+        // pinned (it is only sent through `&mut`).
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above.
+        let handler = unsafe { Pin::new_unchecked(&mut this.handler) };
+        // A panic in the handler gives the reply slot up while it unwinds, as a local of
+        // the handler would be: under `catch_panic` the asker then hears the panic.
+        let on_unwind = GiveUpOnUnwind(&mut this.reply);
+        let poll = handler.poll(cx);
+        let reply = on_unwind.defuse();
+        poll.map(|value| reply.send(value))
+    }
+}
+
+/// Gives up a reply slot if dropped, which only happens when a panic unwinds past it.
+struct GiveUpOnUnwind<'a, R: Send + 'static>(&'a mut ReplyTo<R>);
+
+impl<'a, R: Send + 'static> GiveUpOnUnwind<'a, R> {
+    fn defuse(self) -> &'a mut ReplyTo<R> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped or used again; the reference is moved out once.
+        unsafe { std::ptr::read(&this.0) }
+    }
+}
+
+impl<R: Send + 'static> Drop for GiveUpOnUnwind<'_, R> {
+    fn drop(&mut self) {
+        drop(ReplyTo {
+            sender: self.0.sender.take(),
+        });
+    }
+}
+
 /// The sending half of an ask's reply. Dropped without a reply, it tells the asker why.
 pub(crate) struct ReplyTo<R: Send + 'static> {
     sender: Option<oneshot::Sender<Result<R, NoReply>>>,
@@ -406,7 +472,8 @@ impl<R: Send + 'static> ReplyTo<R> {
         }
     }
 
-    fn send(mut self, value: R) {
+    /// Sends the reply; the slot is spent (its drop does nothing more).
+    fn send(&mut self, value: R) {
         if let Some(sender) = self.sender.take() {
             // The asker may have given up (timed out or dropped); the reply is then unwanted.
             let _ = sender.send(Ok(value));
