@@ -302,7 +302,12 @@ impl MailboxCore {
     /// Refuses new messages from now on, and releases senders waiting for room.
     pub(crate) fn close(&self) {
         self.reserved.fetch_or(CLOSED, Ordering::SeqCst);
-        self.room.notify_waiters();
+        // A sender counts itself among the waiters before its last look at the mailbox
+        // (all sequentially consistent): if none is counted now, any later one sees the
+        // close on that look. Most mailboxes close with nobody waiting, and skip the lock.
+        if self.room_waiters.load(Ordering::SeqCst) > 0 {
+            self.room.notify_waiters();
+        }
     }
 
     /// Takes the next message if one is ready.
