@@ -3,7 +3,8 @@
 //! The counts are upper bounds: a change that adds an allocation per message fails here.
 //! Measured today (see the envelope module docs): a `tell` costs 1 allocation (the envelope's
 //! node, which is also its link in the mailbox queue; the handler future reuses the actor's
-//! slot), an `ask` 2 (the node and tokio's oneshot for the reply).
+//! slot), an `ask` 2 (the node and tokio's oneshot for the reply), and the first `tell` to
+//! a new actor 1 (a small handler's future fits inside the actor's task).
 
 use std::alloc::{GlobalAlloc, Layout, System as SystemAllocator};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -111,6 +112,75 @@ fn allocations_per_message() {
         "a tell of a zero-sized message costs {tell_zero_sized:.2} allocations"
     );
     assert!(ask <= 2.01, "an ask costs {ask:.2} allocations");
+    // A small handler's future lives inside the actor's task: a new actor's first message
+    // allocates its node and no buffer for the handler.
+    let first_tell = allocations_per_first_tell();
+    println!("allocations for a fresh actor's first tell: {first_tell:.2}");
+    assert!(
+        first_tell <= 1.01,
+        "a fresh actor's first tell costs {first_tell:.2} allocations"
+    );
+}
+
+/// Counts its start and the messages it was told, in counters shared with the test.
+struct Tally {
+    seen: std::sync::Arc<AtomicUsize>,
+}
+
+impl Actor for Tally {
+    type Args = (std::sync::Arc<AtomicUsize>, std::sync::Arc<AtomicUsize>);
+    type Error = std::convert::Infallible;
+
+    async fn on_start(
+        (started, seen): Self::Args,
+        _ctx: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        started.fetch_add(1, Ordering::Relaxed);
+        Ok(Tally { seen })
+    }
+}
+
+struct Hit;
+impl Message for Hit {
+    type Reply = ();
+}
+impl Handler<Hit> for Tally {
+    async fn handle(&mut self, _: Hit, _ctx: &mut Context<Self>) {
+        self.seen.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Allocations per actor for the first `tell` to each of many actors that just started.
+fn allocations_per_first_tell() -> f64 {
+    const ACTORS: usize = 2_000;
+    let runtime = playhouse::Builder::new_current_thread().build().unwrap();
+    let per_actor = runtime.block_on(async {
+        let started = std::sync::Arc::new(AtomicUsize::new(0));
+        let seen = std::sync::Arc::new(AtomicUsize::new(0));
+        let tallies: Vec<_> = (0..ACTORS)
+            .map(|_| {
+                Tally::spawn((
+                    std::sync::Arc::clone(&started),
+                    std::sync::Arc::clone(&seen),
+                ))
+            })
+            .collect();
+        while started.load(Ordering::Relaxed) < ACTORS {
+            tokio::task::yield_now().await;
+        }
+        ALLOCATIONS.store(0, Ordering::Relaxed);
+        COUNTING.store(true, Ordering::Relaxed);
+        for tally in &tallies {
+            tally.tell(Hit).await.unwrap();
+        }
+        while seen.load(Ordering::Relaxed) < ACTORS {
+            tokio::task::yield_now().await;
+        }
+        COUNTING.store(false, Ordering::Relaxed);
+        ALLOCATIONS.load(Ordering::Relaxed) as f64 / ACTORS as f64
+    });
+    runtime.shutdown();
+    per_actor
 }
 
 #[playhouse::test]
