@@ -108,11 +108,13 @@ impl<A: Actor> ActorRef<A> {
     /// Sends a message without waiting for its reply.
     ///
     /// Waits for room when the mailbox is bounded and full: this is how a slow actor pushes
-    /// back on a fast sender. Waiting senders are woken together once half the capacity is
-    /// free again, so a full mailbox costs its actor one wake-up per run of messages rather
-    /// than one per message. (Waiters are not served first come, first served.) Returns
-    /// once the mailbox has accepted the message; the actor handles it later, in the order
-    /// this sender sent it.
+    /// back on a fast sender. While the actor keeps taking messages, waiting senders are
+    /// woken together once a run of places is free (half the capacity, at most 64), so a
+    /// full mailbox costs its actor one wake-up per run of messages rather than one per
+    /// message; an actor about to wait (in a handler that awaits, or for mail) wakes them
+    /// for whatever room there is. (Waiters are not served first come, first served.)
+    /// Returns once the mailbox has accepted the message; the actor handles it later, in
+    /// the order this sender sent it.
     ///
     /// # Errors
     ///

@@ -104,6 +104,11 @@ impl Default for Mailbox {
     }
 }
 
+/// The most places that must be free before the senders waiting for room are woken, while
+/// the actor keeps taking messages (see `MailboxCore::made_room`): a sender waits at most
+/// this many handled messages for a place that is already free.
+const WAKE_RUN: usize = 64;
+
 /// Set in `reserved` once the mailbox refuses new messages.
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
@@ -258,24 +263,37 @@ impl MailboxCore {
         }
     }
 
-    /// Gives back a place that was reserved but not used.
+    /// Gives back a place that was reserved but not used (rare: a send given up midway).
     fn unreserve(&self) {
         self.reserved.fetch_sub(1, Ordering::SeqCst);
-        self.made_room();
+        self.release_waiters();
     }
 
-    /// Wakes the senders waiting for room once half the capacity (rounded up) is free.
+    /// Wakes the senders waiting for room once a run of places is free: half the capacity
+    /// (rounded up), at most [`WAKE_RUN`].
     ///
-    /// Called after every change that frees a place (a message taken, a reservation given
-    /// back), so the change that brings the free room to the mark always sees a waiter
-    /// that counted itself before its last look (both sides are sequentially consistent).
-    /// Waking them together, and only then, spares the actor a wake-up per message when
-    /// its senders outpace it: each woken sender finds room for a run of messages.
+    /// Called each time the actor takes a message, so the pop that brings the free room to
+    /// the mark always sees a waiter that counted itself before its last look (both sides
+    /// are sequentially consistent). Waking them together, and only then, spares the actor
+    /// a wake-up per message when its senders outpace it: each woken sender finds room for
+    /// a run of messages. An actor that stops taking messages before the mark releases
+    /// them itself (see [`release_waiters`](Self::release_waiters)).
     fn made_room(&self) {
         if self.bounded()
             && self.room_waiters.load(Ordering::SeqCst) > 0
-            && self.free_room() >= self.capacity - self.capacity / 2
+            && self.free_room() >= (self.capacity - self.capacity / 2).min(WAKE_RUN)
         {
+            self.room.notify_waiters();
+        }
+    }
+
+    /// Wakes the senders waiting for room if any place is free. The actor calls it each
+    /// time it is about to wait (in a handler, in a step such as `on_stop` or a restart's
+    /// backoff, or for mail): it takes no message meanwhile, so the free room would not
+    /// reach the mark of [`made_room`](Self::made_room) and the room it has would go
+    /// unused. One sequentially consistent load when nobody waits.
+    pub(crate) fn release_waiters(&self) {
+        if self.bounded() && self.room_waiters.load(Ordering::SeqCst) > 0 && self.free_room() > 0 {
             self.room.notify_waiters();
         }
     }
@@ -590,11 +608,13 @@ mod tests {
             let poll = waiter.as_mut().poll(&mut Context::from_waker(&waker));
             assert!(poll.is_pending());
         }
-        // One free place out of four: not yet.
-        core.unreserve();
+        // The actor takes one message: one free place out of four, not yet.
+        core.taken.fetch_add(1, Ordering::SeqCst);
+        core.made_room();
         assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 0));
         // Two free: both waiters wake, and both find a place.
-        core.unreserve();
+        core.taken.fetch_add(1, Ordering::SeqCst);
+        core.made_room();
         assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 1));
         for (waiter, count) in waiters.iter_mut().zip(&counts) {
             let waker = Arc::clone(count).into();
@@ -602,6 +622,54 @@ mod tests {
             assert_eq!(poll, Poll::Ready(Ok(())));
         }
         assert_eq!(core.len(), 4);
+    }
+
+    #[test]
+    fn a_large_mailbox_wakes_its_waiters_after_a_run_not_half_its_capacity() {
+        let core = MailboxCore::new(Mailbox::bounded(256));
+        fill(&core, 256);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Arc::clone(&count).into();
+        let mut waiter = Box::pin(core.reserve_place());
+        assert!(waiter
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        // Places freed by the actor taking messages: the waiter wakes at the run's end.
+        for _ in 0..WAKE_RUN - 1 {
+            core.taken.fetch_add(1, Ordering::SeqCst);
+            core.made_room();
+        }
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        core.taken.fetch_add(1, Ordering::SeqCst);
+        core.made_room();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn an_actor_about_to_wait_releases_waiters_for_any_free_place() {
+        let core = MailboxCore::new(Mailbox::bounded(8));
+        fill(&core, 8);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Arc::clone(&count).into();
+        let mut waiter = Box::pin(core.reserve_place());
+        assert!(waiter
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        // Full: nothing to release.
+        core.release_waiters();
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        // One message taken, below the mark; the actor then waits in its handler.
+        core.taken.fetch_add(1, Ordering::SeqCst);
+        core.made_room();
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        core.release_waiters();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            waiter.as_mut().poll(&mut Context::from_waker(&waker)),
+            Poll::Ready(Ok(()))
+        );
     }
 
     #[test]
@@ -621,6 +689,21 @@ mod tests {
             waiter.as_mut().poll(&mut Context::from_waker(&waker)),
             Poll::Ready(Ok(()))
         );
+    }
+
+    #[test]
+    fn a_place_given_back_unused_releases_waiters_at_once() {
+        let core = MailboxCore::new(Mailbox::bounded(4));
+        fill(&core, 4);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Arc::clone(&count).into();
+        let mut waiter = Box::pin(core.reserve_place());
+        assert!(waiter
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        core.unreserve();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -181,8 +181,9 @@ impl<A: Actor> ActorTask<A> {
         }
     }
 
-    /// Hands `envelope` to its handler, which then lives in the slot.
-    fn dispatch(&mut self, envelope: Envelope<A>) {
+    /// Hands `envelope` to its handler, which then lives in the slot, and polls it once.
+    /// `None` when the handler is over and the task goes on.
+    fn dispatch(&mut self, envelope: Envelope<A>, cx: &mut TaskContext<'_>) -> Option<Poll<()>> {
         let message_type = envelope.message_type();
         let cell = self.mailbox.cell();
         // A message span only if anybody may record it: checking first costs one load.
@@ -190,20 +191,17 @@ impl<A: Actor> ActorTask<A> {
             .then(|| trace::message_span(cell, message_type, envelope.sender_span()))
             .filter(|span| !span.is_disabled())
             .map(Box::new);
-        let actor = self
-            .actor
-            .as_mut()
-            .expect("an incarnation is in place while receiving");
-        // The handler stays in the slot after this borrow ends: `poll_handler` polls it and
-        // drops it before `actor` or `ctx` is touched again.
-        envelope
-            .dispatch(cell.mailbox(), actor, &mut self.ctx, &mut self.slot)
-            .detach();
         self.phase = Phase::Handling { message_type, span };
+        self.poll_handler(Some(envelope), cx)
     }
 
-    /// Polls the handler in the slot. `None` when it is over and the task goes on.
-    fn poll_handler(&mut self, cx: &mut TaskContext<'_>) -> Option<Poll<()>> {
+    /// Polls the handler in the slot, after calling it with `envelope` (the message just
+    /// taken) if there is one. `None` when it is over and the task goes on.
+    fn poll_handler(
+        &mut self,
+        envelope: Option<Envelope<A>>,
+        cx: &mut TaskContext<'_>,
+    ) -> Option<Poll<()>> {
         let Phase::Handling { message_type, span } = &self.phase else {
             return None;
         };
@@ -211,6 +209,25 @@ impl<A: Actor> ActorTask<A> {
         let polled = {
             let _entered = span.as_deref().map(tracing::Span::enter);
             catch_panic(|| {
+                if let Some(envelope) = envelope {
+                    // Calling the handler makes its future, and a handler written as a
+                    // plain `fn` returning one may run code of its own right there: under
+                    // this guard and span too. The handler stays in the slot after this
+                    // borrow ends: it is polled and dropped here before `actor` or `ctx`
+                    // is touched again.
+                    let actor = self
+                        .actor
+                        .as_mut()
+                        .expect("an incarnation is in place while receiving");
+                    envelope
+                        .dispatch(
+                            self.mailbox.cell().mailbox(),
+                            actor,
+                            &mut self.ctx,
+                            &mut self.slot,
+                        )
+                        .detach();
+                }
                 // SAFETY: the handler borrows `actor` and `ctx`, which stay where they are
                 // and are left alone until it is dropped (here once it is done, under the
                 // same guard, since its `Drop` is user code too).
@@ -233,6 +250,9 @@ impl<A: Actor> ActorTask<A> {
                 // Register first, then look: a kill in between still wakes this task.
                 cell.register_idle(cx.waker());
                 if !cell.killed() {
+                    // No message is taken while the handler waits: senders waiting for
+                    // room get whatever there is (they may be what it waits for).
+                    cell.mailbox().release_waiters();
                     return Some(Poll::Pending);
                 }
                 // The message was taken but not handled: the asker hears `Dropped`, and it
@@ -302,12 +322,16 @@ impl<A: Actor> Future for ActorTask<A> {
         loop {
             match &mut this.phase {
                 Phase::Handling { .. } => {
-                    if let Some(poll) = this.poll_handler(cx) {
+                    if let Some(poll) = this.poll_handler(None, cx) {
                         return poll;
                     }
                 }
                 Phase::Receiving => match this.next(cx) {
-                    Next::Message(envelope) => this.dispatch(envelope),
+                    Next::Message(envelope) => {
+                        if let Some(poll) = this.dispatch(envelope, cx) {
+                            return poll;
+                        }
+                    }
                     Next::Again => {}
                     Next::Wait => return Poll::Pending,
                     Next::Notices => {
@@ -321,7 +345,11 @@ impl<A: Actor> Future for ActorTask<A> {
                 },
                 Phase::Cold(step) => {
                     let after = match step.as_mut().poll(cx) {
-                        Poll::Pending => return Poll::Pending,
+                        Poll::Pending => {
+                            // No message is taken until the step is over.
+                            this.mailbox.cell().mailbox().release_waiters();
+                            return Poll::Pending;
+                        }
                         Poll::Ready(after) => after,
                     };
                     // The finished step goes before the fields it borrowed are used again.

@@ -164,19 +164,23 @@ impl CoarseTimers {
     /// Whether the entry has fired; if not, makes `waker` the one it wakes.
     fn fired_or_update(&self, key: Key, waker: &Waker) -> bool {
         let mut guard = self.shard(key.shard);
-        match &mut guard.slots[key.index as usize] {
+        let replaced = match &mut guard.slots[key.index as usize] {
             Slot::Used {
                 waker: Some(stored),
                 ..
             } => {
-                if !stored.will_wake(waker) {
-                    stored.clone_from(waker);
+                if stored.will_wake(waker) {
+                    return false;
                 }
-                false
+                std::mem::replace(stored, waker.clone())
             }
-            Slot::Used { waker: None, .. } => true,
+            Slot::Used { waker: None, .. } => return true,
             Slot::Free { .. } => unreachable!("a live deadline's slot is used"),
-        }
+        };
+        drop(guard);
+        // Dropped outside the lock: a waker's drop may run code that takes it.
+        drop(replaced);
+        false
     }
 
     fn remove(&self, key: Key) {
@@ -359,7 +363,7 @@ impl CoarseClock {
         }
     }
 
-    /// A future that completes `timeout` after it is made, or at most
+    /// A future that completes `timeout` after it is first polled, or at most
     /// [`COARSE_RESOLUTION`] later; never earlier.
     ///
     /// The cheapest way to bound a wait that nearly always ends in time, which is why
@@ -471,8 +475,8 @@ impl Drop for CoarseDeadline {
     }
 }
 
-/// A future that completes a duration after it was made, or up to [`COARSE_RESOLUTION`]
-/// later; never earlier.
+/// A future that completes a duration after it was first polled, or up to
+/// [`COARSE_RESOLUTION`] later; never earlier.
 ///
 /// Made by [`CoarseClock::timeout`]; it borrows the clock. It costs nothing until first
 /// polled, then one entry in the system's deadline table until it completes or is

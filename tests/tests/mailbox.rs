@@ -106,3 +106,118 @@ async fn stopping_under_contention_accounts_for_every_accepted_message() {
         hammer(mailbox, true).await;
     }
 }
+
+/// Answers `Fetch` by asking a `Helper`; holds on `Gate` until told.
+struct Front {
+    helper: Option<ActorRef<Helper>>,
+}
+
+impl Actor for Front {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn on_start((): (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Front { helper: None })
+    }
+}
+
+struct Gate(Arc<tokio::sync::Notify>);
+impl Message for Gate {
+    type Reply = ();
+}
+impl Handler<Gate> for Front {
+    async fn handle(&mut self, Gate(gate): Gate, _ctx: &mut Context<Self>) {
+        gate.notified().await;
+    }
+}
+
+struct Meet(ActorRef<Helper>);
+impl Message for Meet {
+    type Reply = ();
+}
+impl Handler<Meet> for Front {
+    async fn handle(&mut self, Meet(helper): Meet, _ctx: &mut Context<Self>) {
+        self.helper = Some(helper);
+    }
+}
+
+struct Noop;
+impl Message for Noop {
+    type Reply = ();
+}
+impl Handler<Noop> for Front {
+    async fn handle(&mut self, _: Noop, _ctx: &mut Context<Self>) {}
+}
+
+struct Fetch;
+impl Message for Fetch {
+    type Reply = u32;
+}
+impl Handler<Fetch> for Front {
+    async fn handle(&mut self, _: Fetch, _ctx: &mut Context<Self>) -> u32 {
+        let helper = self.helper.clone().expect("met");
+        helper.ask(Query).await.expect("the helper answers")
+    }
+}
+
+/// Pushes into the front's mailbox when told; answers queries.
+#[derive(Actor)]
+struct Helper {
+    front: ActorRef<Front>,
+}
+
+struct Push;
+impl Message for Push {
+    type Reply = ();
+}
+impl Handler<Push> for Helper {
+    async fn handle(&mut self, _: Push, _ctx: &mut Context<Self>) {
+        self.front.tell(Noop).await.expect("the front runs");
+    }
+}
+
+struct Query;
+impl Message for Query {
+    type Reply = u32;
+}
+impl Handler<Query> for Helper {
+    async fn handle(&mut self, _: Query, _ctx: &mut Context<Self>) -> u32 {
+        42
+    }
+}
+
+#[playhouse::test(start_paused = true)]
+async fn a_sender_waiting_for_room_gets_the_place_a_waiting_handler_left() {
+    // The front's mailbox (4 places) is full when the helper's handler tells it one more
+    // message; then the front takes `Fetch` (one place free, below the mark at which
+    // waiting senders are woken in a run) and its handler asks the helper, which is still
+    // waiting for that place. As the front waits in its handler, the helper must get the
+    // place, or each waits for the other until the ask times out.
+    let front = Front::builder().mailbox(Mailbox::bounded(4)).spawn(());
+    let helper = Helper::spawn(Helper {
+        front: front.clone(),
+    });
+    front.tell(Meet(helper.clone())).await.unwrap();
+    let gate = Arc::new(tokio::sync::Notify::new());
+    front.tell(Gate(Arc::clone(&gate))).await.unwrap();
+    tokio::task::yield_now().await;
+    let fetch = {
+        let front = front.clone();
+        tokio::spawn(async move { front.ask(Fetch).await })
+    };
+    tokio::task::yield_now().await;
+    for _ in 0..3 {
+        front.tell(Noop).await.unwrap();
+    }
+    assert_eq!(front.mailbox_len(), 4);
+    helper.tell(Push).await.unwrap();
+    tokio::task::yield_now().await;
+    let started = tokio::time::Instant::now();
+    gate.notify_one();
+    assert_eq!(fetch.await.unwrap().unwrap(), 42);
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(100),
+        "took {:?}",
+        started.elapsed()
+    );
+}

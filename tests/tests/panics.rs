@@ -57,6 +57,39 @@ async fn an_ask_whose_handler_panics_gets_the_panic_message() {
     assert!(reason.is_failure());
 }
 
+/// Panics before it makes its future: a handler written as a plain `fn` returning one.
+struct EagerBoom;
+impl Message for EagerBoom {
+    type Reply = u32;
+}
+impl Handler<EagerBoom> for Fragile {
+    #[allow(clippy::manual_async_fn)] // The point: code that runs before the future exists.
+    fn handle(
+        &mut self,
+        _: EagerBoom,
+        _ctx: &mut Context<Self>,
+    ) -> impl std::future::Future<Output = u32> + Send {
+        assert!(self.handled > 100, "eager boom at {}", self.handled);
+        async { 0 }
+    }
+}
+
+#[playhouse::test]
+async fn a_handler_that_panics_before_making_its_future_is_caught_like_any_other() {
+    let actor = Fragile::spawn(Fragile::default());
+    assert_eq!(actor.ask(Fine).await.unwrap(), 1);
+    match actor.ask(EagerBoom).await {
+        Err(AskError::Panicked(message)) => assert_eq!(&*message, "eager boom at 1"),
+        other => panic!("expected AskError::Panicked, got {other:?}"),
+    }
+    let reason = actor.wait().await;
+    let ExitReason::Panicked(report) = &reason else {
+        panic!("expected a panic, got {reason:?}")
+    };
+    assert_eq!(report.during(), "handle(EagerBoom)");
+    assert_eq!(report.message(), "eager boom at 1");
+}
+
 #[playhouse::test(worker_threads = 2)]
 async fn a_panic_ends_only_its_own_actor() {
     let victim = Fragile::spawn(Fragile::default());

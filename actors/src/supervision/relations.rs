@@ -94,9 +94,11 @@ impl Children {
         self.slots.iter().flatten()
     }
 
-    /// The children adopted after `cell` (all of them if it is not a child here).
+    /// The children adopted after `cell` (none if it is not a child here).
     pub(crate) fn after(&self, cell: &ActorCell) -> impl Iterator<Item = &Child> {
-        let from = self.index_of(cell).map_or(0, |index| index + 1);
+        let from = self
+            .index_of(cell)
+            .map_or(self.slots.len(), |index| index + 1);
         self.slots[from..].iter().flatten()
     }
 }
