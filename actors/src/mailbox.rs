@@ -573,6 +573,7 @@ impl<A: Actor> MailboxReceiver<A> {
 mod tests {
     use super::*;
     use std::future::Future;
+    use std::pin::Pin;
     use std::sync::atomic::AtomicUsize;
     use std::task::Wake;
 
@@ -591,6 +592,38 @@ mod tests {
         }
     }
 
+    /// A sender waiting for room in `core` (already full), with its count of wake-ups.
+    struct Waiter<F> {
+        future: Pin<Box<F>>,
+        wakes: Arc<Count>,
+    }
+
+    impl<F: Future<Output = Result<(), ()>>> Waiter<F> {
+        fn poll(&mut self) -> Poll<Result<(), ()>> {
+            let waker = Arc::clone(&self.wakes).into();
+            self.future.as_mut().poll(&mut Context::from_waker(&waker))
+        }
+
+        fn wakes(&self) -> usize {
+            self.wakes.0.load(Ordering::SeqCst)
+        }
+    }
+
+    fn waiter(core: &MailboxCore) -> Waiter<impl Future<Output = Result<(), ()>> + '_> {
+        let mut waiter = Waiter {
+            future: Box::pin(core.reserve_place()),
+            wakes: Arc::new(Count(AtomicUsize::new(0))),
+        };
+        assert!(waiter.poll().is_pending(), "the mailbox has room");
+        waiter
+    }
+
+    /// The actor takes one message out.
+    fn take_one(core: &MailboxCore) {
+        core.taken.fetch_add(1, Ordering::SeqCst);
+        core.made_room();
+    }
+
     #[test]
     fn waiting_senders_wake_together_once_half_the_room_is_free() {
         let core = MailboxCore::new(Mailbox::bounded(4));
@@ -599,27 +632,15 @@ mod tests {
             core.try_reserve_place(),
             Err(TryReserveError::Full)
         ));
-        let counts: Vec<_> = (0..2)
-            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
-            .collect();
-        let mut waiters: Vec<_> = (0..2).map(|_| Box::pin(core.reserve_place())).collect();
-        for (waiter, count) in waiters.iter_mut().zip(&counts) {
-            let waker = Arc::clone(count).into();
-            let poll = waiter.as_mut().poll(&mut Context::from_waker(&waker));
-            assert!(poll.is_pending());
-        }
+        let mut waiters = [waiter(&core), waiter(&core)];
         // The actor takes one message: one free place out of four, not yet.
-        core.taken.fetch_add(1, Ordering::SeqCst);
-        core.made_room();
-        assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 0));
+        take_one(&core);
+        assert!(waiters.iter().all(|w| w.wakes() == 0));
         // Two free: both waiters wake, and both find a place.
-        core.taken.fetch_add(1, Ordering::SeqCst);
-        core.made_room();
-        assert!(counts.iter().all(|c| c.0.load(Ordering::SeqCst) == 1));
-        for (waiter, count) in waiters.iter_mut().zip(&counts) {
-            let waker = Arc::clone(count).into();
-            let poll = waiter.as_mut().poll(&mut Context::from_waker(&waker));
-            assert_eq!(poll, Poll::Ready(Ok(())));
+        take_one(&core);
+        assert!(waiters.iter().all(|w| w.wakes() == 1));
+        for waiter in &mut waiters {
+            assert_eq!(waiter.poll(), Poll::Ready(Ok(())));
         }
         assert_eq!(core.len(), 4);
     }
@@ -628,100 +649,58 @@ mod tests {
     fn a_large_mailbox_wakes_its_waiters_after_a_run_not_half_its_capacity() {
         let core = MailboxCore::new(Mailbox::bounded(256));
         fill(&core, 256);
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Arc::clone(&count).into();
-        let mut waiter = Box::pin(core.reserve_place());
-        assert!(waiter
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
+        let waiter = waiter(&core);
         // Places freed by the actor taking messages: the waiter wakes at the run's end.
         for _ in 0..WAKE_RUN - 1 {
-            core.taken.fetch_add(1, Ordering::SeqCst);
-            core.made_room();
+            take_one(&core);
         }
-        assert_eq!(count.0.load(Ordering::SeqCst), 0);
-        core.taken.fetch_add(1, Ordering::SeqCst);
-        core.made_room();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(waiter.wakes(), 0);
+        take_one(&core);
+        assert_eq!(waiter.wakes(), 1);
     }
 
     #[test]
     fn an_actor_about_to_wait_releases_waiters_for_any_free_place() {
         let core = MailboxCore::new(Mailbox::bounded(8));
         fill(&core, 8);
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Arc::clone(&count).into();
-        let mut waiter = Box::pin(core.reserve_place());
-        assert!(waiter
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
+        let mut waiter = waiter(&core);
         // Full: nothing to release.
         core.release_waiters();
-        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        assert_eq!(waiter.wakes(), 0);
         // One message taken, below the mark; the actor then waits in its handler.
-        core.taken.fetch_add(1, Ordering::SeqCst);
-        core.made_room();
-        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        take_one(&core);
+        assert_eq!(waiter.wakes(), 0);
         core.release_waiters();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert_eq!(
-            waiter.as_mut().poll(&mut Context::from_waker(&waker)),
-            Poll::Ready(Ok(()))
-        );
+        assert_eq!(waiter.wakes(), 1);
+        assert_eq!(waiter.poll(), Poll::Ready(Ok(())));
     }
 
     #[test]
     fn a_mailbox_of_one_wakes_its_waiter_for_the_one_place() {
         let core = MailboxCore::new(Mailbox::bounded(1));
         fill(&core, 1);
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Arc::clone(&count).into();
-        let mut waiter = Box::pin(core.reserve_place());
-        assert!(waiter
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
+        let mut waiter = waiter(&core);
         core.unreserve();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert_eq!(
-            waiter.as_mut().poll(&mut Context::from_waker(&waker)),
-            Poll::Ready(Ok(()))
-        );
+        assert_eq!(waiter.wakes(), 1);
+        assert_eq!(waiter.poll(), Poll::Ready(Ok(())));
     }
 
     #[test]
     fn a_place_given_back_unused_releases_waiters_at_once() {
         let core = MailboxCore::new(Mailbox::bounded(4));
         fill(&core, 4);
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Arc::clone(&count).into();
-        let mut waiter = Box::pin(core.reserve_place());
-        assert!(waiter
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
+        let waiter = waiter(&core);
         core.unreserve();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(waiter.wakes(), 1);
     }
 
     #[test]
     fn closing_releases_waiters_with_an_error() {
         let core = MailboxCore::new(Mailbox::bounded(2));
         fill(&core, 2);
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Arc::clone(&count).into();
-        let mut waiter = Box::pin(core.reserve_place());
-        assert!(waiter
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
+        let mut waiter = waiter(&core);
         core.close();
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert_eq!(
-            waiter.as_mut().poll(&mut Context::from_waker(&waker)),
-            Poll::Ready(Err(()))
-        );
+        assert_eq!(waiter.wakes(), 1);
+        assert_eq!(waiter.poll(), Poll::Ready(Err(())));
     }
 }
