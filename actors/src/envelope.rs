@@ -347,10 +347,23 @@ pub(crate) enum NoReply {
 type PanickedReply = Box<dyn FnOnce(Arc<str>)>;
 
 thread_local! {
-    /// How many [`catch_panic`] calls are running on this thread.
-    static CATCHING: Cell<u32> = const { Cell::new(0) };
+    /// How many [`catch_panic`] calls are running on this thread, and how many reply slots
+    /// are parked in [`PANICKED_REPLIES`]: plain cells, so that a poll that neither panics
+    /// nor parks a slot (every poll, nearly) touches nothing else.
+    static CATCHING: Catching = const {
+        Catching {
+            depth: Cell::new(0),
+            parked: Cell::new(0),
+        }
+    };
     /// Reply slots dropped while a handler unwound from a panic, waiting to hear its message.
     static PANICKED_REPLIES: RefCell<Vec<PanickedReply>> = const { RefCell::new(Vec::new()) };
+}
+
+struct Catching {
+    depth: Cell<u32>,
+    /// The length of [`PANICKED_REPLIES`].
+    parked: Cell<usize>,
 }
 
 /// Runs `f` (one poll of an actor's future), catching a panic and returning its message.
@@ -360,20 +373,23 @@ thread_local! {
 /// panic is caught. Outside this function a reply slot dropped by a panic reports
 /// [`NoReply::Dropped`] at once, so nothing waits here for a panic nobody reports.
 pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    CATCHING.with(|depth| depth.set(depth.get() + 1));
-    let parked_before = PANICKED_REPLIES.with(|replies| replies.borrow().len());
+    let parked_before = CATCHING.with(|catching| {
+        catching.depth.set(catching.depth.get() + 1);
+        catching.parked.get()
+    });
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    CATCHING.with(|depth| depth.set(depth.get() - 1));
+    let parked_now = CATCHING.with(|catching| {
+        catching.depth.set(catching.depth.get() - 1);
+        catching.parked.get()
+    });
     // Only the slots parked during `f` are this call's to settle.
     let take_parked = || {
-        PANICKED_REPLIES.with(|replies| {
-            let mut replies = replies.borrow_mut();
-            if replies.len() > parked_before {
-                replies.split_off(parked_before)
-            } else {
-                Vec::new()
-            }
-        })
+        if parked_now <= parked_before {
+            return Vec::new();
+        }
+        let taken = PANICKED_REPLIES.with(|replies| replies.borrow_mut().split_off(parked_before));
+        CATCHING.with(|catching| catching.parked.set(parked_before));
+        taken
     };
     match result {
         Ok(value) => {
@@ -486,11 +502,15 @@ impl<R: Send + 'static> Drop for ReplyTo<R> {
         let Some(sender) = self.sender.take() else {
             return;
         };
-        if std::thread::panicking() && CATCHING.with(Cell::get) > 0 {
+        if std::thread::panicking() && CATCHING.with(|catching| catching.depth.get()) > 0 {
             let reply: PanickedReply = Box::new(move |message| {
                 let _ = sender.send(Err(NoReply::Panicked(message)));
             });
-            PANICKED_REPLIES.with(|replies| replies.borrow_mut().push(reply));
+            PANICKED_REPLIES.with(|replies| {
+                let mut replies = replies.borrow_mut();
+                replies.push(reply);
+                CATCHING.with(|catching| catching.parked.set(replies.len()));
+            });
         } else {
             let _ = sender.send(Err(NoReply::Dropped));
         }
