@@ -4,8 +4,9 @@
 //! a heap node: a [`Header`] (the mailbox's link, and a hand-made vtable) followed by a
 //! [`Dispatch`] payload that knows how to hand itself to `A`'s handler. The handler's
 //! future goes into the actor's reusable [`FutureSlot`], not a box of its own.
-//! Implementation detail: a `tell` costs one allocation, the node; an `ask` adds tokio's
-//! oneshot for the reply.
+//! Implementation detail: a `tell` costs at most one allocation, the node, and usually
+//! none: the node reuses the memory of a message the actor has handled (see the mailbox's
+//! `spares.rs`); an `ask` adds tokio's oneshot for the reply.
 
 use std::alloc::Layout;
 use std::cell::{Cell, RefCell};

@@ -3,12 +3,15 @@
 //! A mailbox lives inside the actor's cell: an intrusive lock-free queue of envelopes
 //! (`queue.rs`) plus two counters, messages reserved by senders and messages taken by the
 //! actor. Their difference is the length; a bounded mailbox refuses a reservation that
-//! would pass its capacity. Senders never lock anything, an empty mailbox owns no heap
-//! memory, and the actor is woken only when it sleeps. Control signals do not travel here:
+//! would pass its capacity. Senders never wait for a lock (one that reuses the memory of a
+//! handled message tries a lock that only senders take, and allocates if it is held), an
+//! idle mailbox keeps at most a few nodes of such memory (`spares.rs`), and the actor is
+//! woken only when it sleeps. Control signals do not travel here:
 //! they use the actor's control lane (see `cell.rs`), so a full mailbox never delays a stop
 //! or a kill.
 
 mod queue;
+mod spares;
 
 pub(crate) use queue::{ErasedVTable, Header};
 
@@ -16,7 +19,7 @@ use std::alloc::Layout;
 use std::marker::PhantomData;
 use std::pin::pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -26,6 +29,7 @@ use crate::actor::Actor;
 use crate::cell::ActorCell;
 use crate::envelope::{Dispatch, Envelope};
 use queue::{Pop, Queue};
+use spares::Spares;
 
 /// The capacity of a mailbox unless the actor or its spawner chooses another.
 ///
@@ -127,12 +131,12 @@ pub(crate) struct MailboxCore {
     parked: AtomicBool,
     /// Senders of a bounded mailbox that wait for room.
     room: Notify,
-    room_waiters: AtomicUsize,
-    /// The memory of the last handled message, header intact and payload moved out, for
-    /// the next sender of a message of the same size: a steady stream of messages then
-    /// cycles between sender and actor without the allocator (whose cross-thread frees
-    /// were half the cost of a message).
-    spare: AtomicPtr<Header>,
+    room_waiters: AtomicU32,
+    /// The memory of handled messages, headers intact and payloads moved out, on its way
+    /// back to the senders (see `spares.rs`): a steady stream of messages then cycles
+    /// between senders and actor without the allocator, whose frees from the actor's
+    /// thread were half the cost of a message.
+    spares: Spares,
 }
 
 /// Why a place could not be reserved right away.
@@ -150,50 +154,26 @@ impl MailboxCore {
             capacity: mailbox.capacity.unwrap_or(usize::MAX),
             parked: AtomicBool::new(false),
             room: Notify::new(),
-            room_waiters: AtomicUsize::new(0),
-            spare: AtomicPtr::new(std::ptr::null_mut()),
+            room_waiters: AtomicU32::new(0),
+            spares: Spares::new(),
         }
     }
 
-    /// Takes the spare node's memory if it has exactly `layout`.
+    /// Memory of exactly `layout` for a new message, if a handled message left some (see
+    /// `spares.rs`).
     pub(crate) fn reuse(&self, layout: Layout) -> Option<NonNull<Header>> {
-        if self.spare.load(Ordering::Relaxed).is_null() {
-            return None;
-        }
-        let spare = NonNull::new(self.spare.swap(std::ptr::null_mut(), Ordering::Acquire))?;
-        // SAFETY: a spare keeps its header (only its payload was moved out).
-        let spare_layout = unsafe { spare.as_ref() }.vtable.layout;
-        if spare_layout == layout {
-            Some(spare)
-        } else {
-            // SAFETY: the spare is ours now, its payload already moved out.
-            unsafe { free_node(spare) };
-            None
-        }
+        self.spares.take(layout)
     }
 
-    /// Keeps the memory of a handled message's node as the spare, or frees it.
+    /// Keeps the memory of a handled message's node for later messages, or frees it.
     ///
     /// # Safety
     ///
-    /// `node` must be an owned node allocated with its header's layout, payload already
-    /// moved out.
+    /// Only the mailbox's one receiver may call it, with an owned node allocated with its
+    /// header's layout, payload already moved out.
     pub(crate) unsafe fn recycle(&self, node: NonNull<Header>) {
-        if self.spare.load(Ordering::Relaxed).is_null()
-            && self
-                .spare
-                .compare_exchange(
-                    std::ptr::null_mut(),
-                    node.as_ptr(),
-                    Ordering::Release,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-        {
-            return;
-        }
-        // SAFETY: caller's contract.
-        unsafe { free_node(node) };
+        // SAFETY: forwarded to the caller.
+        unsafe { self.spares.give(node) };
     }
 
     fn bounded(&self) -> bool {
@@ -353,33 +333,11 @@ impl MailboxCore {
     }
 }
 
-impl Drop for MailboxCore {
-    fn drop(&mut self) {
-        if let Some(spare) = NonNull::new(*self.spare.get_mut()) {
-            // SAFETY: the spare is owned by the mailbox, its payload already moved out.
-            unsafe { free_node(spare) };
-        }
-    }
-}
-
-/// Frees a node's memory (not its payload) with the layout its header names.
-///
-/// # Safety
-///
-/// `node` must be owned, allocated with its header's layout, its payload moved out.
-unsafe fn free_node(node: NonNull<Header>) {
-    // SAFETY: caller's contract; the layout is read before the memory goes.
-    unsafe {
-        let layout = node.as_ref().vtable.layout;
-        std::alloc::dealloc(node.as_ptr().cast(), layout);
-    }
-}
-
 /// Counts a sender among those waiting for room while it lives.
-struct RoomWaiter<'a>(&'a AtomicUsize);
+struct RoomWaiter<'a>(&'a AtomicU32);
 
 impl<'a> RoomWaiter<'a> {
-    fn new(waiters: &'a AtomicUsize) -> Self {
+    fn new(waiters: &'a AtomicU32) -> Self {
         waiters.fetch_add(1, Ordering::SeqCst);
         Self(waiters)
     }
@@ -528,6 +486,9 @@ impl<A: Actor> MailboxReceiver<A> {
                 }
             }
             let core = self.core();
+            // Going idle: an idle actor keeps few spare nodes.
+            // SAFETY: this is the mailbox's only receiver.
+            unsafe { core.spares.settle() };
             core.parked.store(true, Ordering::SeqCst);
             // A message pushed before the store above is seen now; one pushed after it
             // finds `parked` set and wakes this task.

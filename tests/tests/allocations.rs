@@ -1,10 +1,12 @@
 //! Heap allocations per `tell` and per `ask` on the hot path, counted.
 //!
 //! The counts are upper bounds: a change that adds an allocation per message fails here.
-//! Measured today (see the envelope module docs): a `tell` costs 1 allocation (the envelope's
-//! node, which is also its link in the mailbox queue; the handler future reuses the actor's
-//! slot), an `ask` 2 (the node and tokio's oneshot for the reply), and the first `tell` to
-//! a new actor 1 (a small handler's future fits inside the actor's task).
+//! Measured today (see the envelope module docs): a stream of `tell`s costs 0.03
+//! allocations per message (each message's node, which is also its link in the mailbox
+//! queue, reuses the memory of one the actor handled; the handler future reuses the
+//! actor's slot), an `ask` 1 (tokio's oneshot for the reply; the node is reused), and the
+//! first `tell` to a new actor 1, its node (a small handler's future fits inside the
+//! actor's task).
 
 use std::alloc::{GlobalAlloc, Layout, System as SystemAllocator};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -104,14 +106,18 @@ fn allocations_per_message() {
         }
     });
     println!("allocations per tell: {tell:.2}, per tell of a zero-sized message: {tell_zero_sized:.2}, per ask: {ask:.2}");
-    assert!(tell <= 1.01, "a tell costs {tell:.2} allocations");
+    // Each message needs a node, but nodes come back from the actor for the next
+    // messages: a stream allocates only now and then (when the actor frees nodes past
+    // what it keeps for its senders).
+    assert!(tell <= 0.25, "a tell costs {tell:.2} allocations");
     // The message's node is its link in the mailbox queue, so even a zero-sized message
     // has one (and the mailbox itself allocates nothing per message).
     assert!(
-        tell_zero_sized <= 1.01,
+        tell_zero_sized <= 0.25,
         "a tell of a zero-sized message costs {tell_zero_sized:.2} allocations"
     );
-    assert!(ask <= 2.01, "an ask costs {ask:.2} allocations");
+    // The oneshot for the reply; the node is the one the previous ask left.
+    assert!(ask <= 1.01, "an ask costs {ask:.2} allocations");
     // A small handler's future lives inside the actor's task: a new actor's first message
     // allocates its node and no buffer for the handler.
     let first_tell = allocations_per_first_tell();

@@ -25,6 +25,16 @@ impl Header {
             vtable,
         }
     }
+
+    /// Links a node that is out of the queue (a spare) to the next one of its stack.
+    pub(crate) fn link_free(&self, next: *mut Header) {
+        self.next.store(next, Ordering::Relaxed);
+    }
+
+    /// The next spare of a stack linked by [`link_free`](Self::link_free).
+    pub(crate) fn next_free(&self) -> Option<NonNull<Header>> {
+        NonNull::new(self.next.load(Ordering::Relaxed))
+    }
 }
 
 /// What a node can do without knowing the actor type: name its message, show its sender's
