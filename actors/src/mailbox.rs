@@ -4,9 +4,9 @@
 //! (`queue.rs`) plus two counters, messages reserved by senders and messages taken by the
 //! actor. Their difference is the length; a bounded mailbox refuses a reservation that
 //! would pass its capacity. Senders never wait for a lock (one that reuses the memory of a
-//! handled message tries a lock that only senders take, and allocates if it is held), an
-//! idle mailbox keeps at most a few nodes of such memory (`spares.rs`), and the actor is
-//! woken only when it sleeps. Control signals do not travel here:
+//! handled message tries a lock, and allocates if it is held), a waiting actor's mailbox
+//! keeps at most a few nodes of such memory (`spares.rs`), and the actor is woken only
+//! when it sleeps. Control signals do not travel here:
 //! they use the actor's control lane (see `cell.rs`), so a full mailbox never delays a stop
 //! or a kill.
 
@@ -486,7 +486,7 @@ impl<A: Actor> MailboxReceiver<A> {
                 }
             }
             let core = self.core();
-            // Going idle: an idle actor keeps few spare nodes.
+            // Going idle: a waiting actor keeps few spare nodes.
             // SAFETY: this is the mailbox's only receiver.
             unsafe { core.spares.settle() };
             core.parked.store(true, Ordering::SeqCst);
@@ -527,6 +527,16 @@ impl<A: Actor> MailboxReceiver<A> {
     /// Refuses new messages; those already queued can still be received.
     pub(crate) fn close(&mut self) {
         self.core().close();
+    }
+
+    /// Called as the actor starts waiting without taking messages (in a handler, or in a
+    /// lifecycle step): senders waiting for room get whatever there is (they may be what
+    /// it waits for), and the actor keeps few spare nodes meanwhile.
+    pub(crate) fn waiting(&mut self) {
+        let core = self.core();
+        core.release_waiters();
+        // SAFETY: `&mut self`: this is the mailbox's only receiver.
+        unsafe { core.spares.settle() };
     }
 }
 

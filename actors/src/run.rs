@@ -130,6 +130,9 @@ async fn finish<A: Actor>(
         ctx.system().dead_letter(cell, envelope.message_type());
         drop_catching(envelope);
     }
+    // References to the actor may outlive it: they keep the cell, and no more spare
+    // memory than a waiting actor's mailbox does.
+    mailbox.waiting();
     end_for_good(cell, ctx.system(), reason);
     After::Done
 }

@@ -250,9 +250,8 @@ impl<A: Actor> ActorTask<A> {
                 // Register first, then look: a kill in between still wakes this task.
                 cell.register_idle(cx.waker());
                 if !cell.killed() {
-                    // No message is taken while the handler waits: senders waiting for
-                    // room get whatever there is (they may be what it waits for).
-                    cell.mailbox().release_waiters();
+                    // No message is taken while the handler waits.
+                    self.mailbox.waiting();
                     return Some(Poll::Pending);
                 }
                 // The message was taken but not handled: the asker hears `Dropped`, and it
@@ -347,7 +346,7 @@ impl<A: Actor> Future for ActorTask<A> {
                     let after = match step.as_mut().poll(cx) {
                         Poll::Pending => {
                             // No message is taken until the step is over.
-                            this.mailbox.cell().mailbox().release_waiters();
+                            this.mailbox.waiting();
                             return Poll::Pending;
                         }
                         Poll::Ready(after) => after,

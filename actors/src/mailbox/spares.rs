@@ -8,19 +8,21 @@
 //! settled in. Here nodes travel back to the senders in two stacks:
 //!
 //! - the actor pushes each node it is done with onto the *returned* stack (one
-//!   compare-and-swap on a line the senders rarely touch), up to [`RETURN_CAP`] nodes;
-//! - a sender takes a node from the *ready* stack, under a lock only senders take (one
-//!   uncontended swap with a single sender); when that is empty, it takes the whole
+//!   compare-and-swap), up to [`RETURN_CAP`] nodes;
+//! - a sender takes a node from the *ready* stack, under a try-lock (one uncontended swap
+//!   with a single sender; the actor takes it too, to free the stack); when that is
+//!   empty, it takes the whole
 //!   returned stack, keeps its top and moves the rest to `ready`. So a stream of messages
 //!   touches the actor's line once per run of nodes, not once per message, and an ask's or
 //!   a ping-pong's one node goes straight back to the next message, without the lock;
-//! - an actor going idle frees the ready stack, and the returned one but for a node if it
-//!   holds more than [`IDLE_KEEP`]: an idle actor keeps a few nodes at most. (A sender
-//!   that takes the returned stack just as the actor goes idle can leave the rest on
-//!   `ready`; the message it sends wakes the actor, whose next going idle frees them.)
+//! - an actor that waits (for mail, in a handler or in a lifecycle step) frees the ready
+//!   stack, and the returned one but for a node if it holds more than [`IDLE_KEEP`]: a
+//!   waiting or finished actor keeps a few nodes at most. (A sender that
+//!   takes the returned stack just as the actor starts waiting can leave the rest on
+//!   `ready`; the message it sends wakes the actor, whose next wait frees them.)
 //!
-//! A sender that finds the lock taken (another sender holds it for a few instructions)
-//! allocates instead of waiting.
+//! A sender that finds the lock taken (held for a few instructions) allocates instead of
+//! waiting.
 
 use std::alloc::Layout;
 use std::ptr::{self, NonNull};
@@ -41,8 +43,8 @@ pub(crate) struct Spares {
     returned: AtomicPtr<Header>,
     /// Nodes taken over by the senders, handed out one at a time under `lock`.
     ready: AtomicPtr<Header>,
-    /// About how many nodes are on `returned`: written by the actor, reset by the sender
-    /// that takes the stack (a race can leave it a node off, which shifts the caps by one).
+    /// How many nodes are on `returned`, as of the actor's last push: only the actor
+    /// writes it, and a push onto an empty stack (senders took it) counts from zero.
     returned_count: AtomicU16,
     /// Held by a sender (or the idle actor) while it works on `ready`.
     lock: AtomicBool,
@@ -83,7 +85,6 @@ impl Spares {
             return None;
         }
         let top = NonNull::new(self.returned.swap(ptr::null_mut(), Ordering::Acquire))?;
-        self.returned_count.store(0, Ordering::Relaxed);
         // SAFETY: the stack is ours now.
         if let Some(rest) = unsafe { top.as_ref() }.next_free() {
             // Installed only into an empty `ready`: a sender popping under the lock saw
@@ -132,17 +133,23 @@ impl Spares {
     /// Only the mailbox's one receiver may call it, with an owned node allocated with its
     /// header's layout, payload already moved out.
     pub(crate) unsafe fn give(&self, node: NonNull<Header>) {
-        let count = self.returned_count.load(Ordering::Relaxed);
-        if count >= RETURN_CAP {
+        let mut top = self.returned.load(Ordering::Relaxed);
+        // Senders only ever take the whole stack: an empty one starts the count again.
+        let mut depth = if top.is_null() {
+            0
+        } else {
+            self.returned_count.load(Ordering::Relaxed)
+        };
+        if depth >= RETURN_CAP {
             // SAFETY: caller's contract.
             unsafe { free_node(node) };
             return;
         }
-        let mut top = self.returned.load(Ordering::Relaxed);
         loop {
             // SAFETY: the node is ours until the exchange below publishes it.
             unsafe { node.as_ref() }.link_free(top);
-            // No ABA: only the actor pushes, and senders only take the whole stack.
+            // No ABA: only the actor pushes, and senders only take the whole stack, so
+            // a failed exchange means a sender just emptied it.
             match self.returned.compare_exchange_weak(
                 top,
                 node.as_ptr(),
@@ -150,42 +157,53 @@ impl Spares {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => break,
-                Err(actual) => top = actual,
+                Err(actual) => {
+                    top = actual;
+                    if top.is_null() {
+                        depth = 0;
+                    }
+                }
             }
         }
-        self.returned_count.store(count + 1, Ordering::Relaxed);
+        self.returned_count.store(depth + 1, Ordering::Relaxed);
     }
 
-    /// Called by the actor as it goes idle: frees the nodes the senders took over but did
-    /// not use, and, past [`IDLE_KEEP`] returned nodes, all of them but one.
+    /// Called by the actor as it starts waiting: frees the nodes the senders took over but
+    /// did not use, and, past [`IDLE_KEEP`] returned nodes, all of them but one.
     ///
     /// # Safety
     ///
     /// Only the mailbox's one receiver may call it.
     pub(crate) unsafe fn settle(&self) {
-        if !self.ready.load(Ordering::Relaxed).is_null() && !self.lock.swap(true, Ordering::Acquire)
-        {
-            let ready = self.ready.swap(ptr::null_mut(), Ordering::Relaxed);
-            self.lock.store(false, Ordering::Release);
-            if let Some(ready) = NonNull::new(ready) {
-                // SAFETY: the stack was the senders', and is ours now.
-                unsafe { free_chain(ready) };
-            }
-        }
+        self.free_ready();
         if self.returned_count.load(Ordering::Relaxed) <= IDLE_KEEP {
             return;
         }
         let Some(top) = NonNull::new(self.returned.swap(ptr::null_mut(), Ordering::Acquire)) else {
             return;
         };
-        self.returned_count.store(0, Ordering::Relaxed);
         // SAFETY: the stack is ours now.
         let rest = unsafe { top.as_ref() }.next_free();
-        // SAFETY: the top node is ours, and this is the receiver (caller's contract).
+        // SAFETY: the top node is ours, and this is the receiver (caller's contract); the
+        // stack is empty, so it counts from zero again.
         unsafe { self.give(top) };
         if let Some(rest) = rest {
             // SAFETY: the rest of the stack is ours.
             unsafe { free_chain(rest) };
+        }
+    }
+
+    /// Frees the nodes the senders took over, unless a sender holds the lock right now
+    /// (then it is sending, and the actor's next going idle frees them).
+    fn free_ready(&self) {
+        if self.ready.load(Ordering::Relaxed).is_null() || self.lock.swap(true, Ordering::Acquire) {
+            return;
+        }
+        let ready = self.ready.swap(ptr::null_mut(), Ordering::Relaxed);
+        self.lock.store(false, Ordering::Release);
+        if let Some(ready) = NonNull::new(ready) {
+            // SAFETY: the stack was the senders', and is ours now.
+            unsafe { free_chain(ready) };
         }
     }
 }
@@ -241,7 +259,8 @@ mod tests {
     #[repr(C)]
     struct Small {
         header: Header,
-        value: u64,
+        /// Set while a sender holds the node, cleared before the actor gives it back.
+        handed: std::sync::atomic::AtomicBool,
     }
 
     #[repr(C)]
@@ -283,7 +302,7 @@ mod tests {
     fn small() -> NonNull<Header> {
         let node = Box::new(Small {
             header: Header::new(&SMALL),
-            value: 0,
+            handed: std::sync::atomic::AtomicBool::new(false),
         });
         NonNull::from(Box::leak(node)).cast()
     }
@@ -346,50 +365,32 @@ mod tests {
         let spares = Spares::new();
         unsafe { spares.give(large()) };
         assert!(spares.take(SMALL_LAYOUT).is_none());
-        // It was let go, not kept for a later message of its own layout.
+        // Nor kept for a later message of its own layout (it was freed).
         assert!(spares.take(Layout::new::<Large>()).is_none());
     }
 
     #[test]
-    fn an_idle_actor_keeps_one_node_past_the_idle_mark_and_none_of_the_senders() {
+    fn once_the_senders_take_the_stack_the_actor_returns_a_full_one_again() {
         let spares = Spares::new();
-        for _ in 0..IDLE_KEEP {
+        for _ in 0..RETURN_CAP {
             unsafe { spares.give(small()) };
         }
-        unsafe { spares.settle() };
-        let kept = take_all(&spares, SMALL_LAYOUT);
-        assert_eq!(
-            kept.len(),
-            usize::from(IDLE_KEEP),
-            "up to the mark, all kept"
-        );
-        for node in kept {
-            unsafe { spares.give(node) };
-        }
-        unsafe { spares.give(small()) };
-        unsafe { spares.settle() };
-        let kept = take_all(&spares, SMALL_LAYOUT);
-        assert_eq!(kept.len(), 1, "past the mark, one kept");
-        // The senders took a stack over (into `ready`) and used only one node: the actor
-        // going idle frees the rest.
-        for node in kept {
-            unsafe { spares.give(node) };
-        }
-        for _ in 0..4 {
+        // A sender takes the stack over: one node for itself, the rest on `ready`.
+        let first = spares.take(SMALL_LAYOUT).expect("a node");
+        // The actor's stack is empty again, and takes a full run of nodes.
+        for _ in 0..RETURN_CAP {
             unsafe { spares.give(small()) };
         }
-        let one = spares.take(SMALL_LAYOUT).expect("a node");
-        assert!(!spares.ready.load(Ordering::Relaxed).is_null());
-        unsafe { spares.settle() };
-        assert!(spares.ready.load(Ordering::Relaxed).is_null());
-        assert!(spares.take(SMALL_LAYOUT).is_none());
-        free_all(vec![one]);
+        let rest = take_all(&spares, SMALL_LAYOUT);
+        assert_eq!(rest.len(), 2 * usize::from(RETURN_CAP) - 1);
+        free_all(rest);
+        free_all(vec![first]);
     }
 
     #[test]
     fn senders_on_many_threads_never_share_a_node() {
         const SENDERS: usize = 4;
-        const ROUNDS: usize = 20_000;
+        const ROUNDS: usize = 200_000;
         let spares = Arc::new(Spares::new());
         let (back, returns) = std::sync::mpsc::channel::<usize>();
         let senders: Vec<_> = (0..SENDERS)
@@ -406,11 +407,11 @@ mod tests {
                             }
                             None => small(),
                         };
-                        let mark = (sender << 32 | round) as u64;
                         let typed = node.cast::<Small>().as_ptr();
-                        unsafe { (*typed).value = mark };
-                        std::hint::spin_loop();
-                        assert_eq!(unsafe { (*typed).value }, mark, "a node handed out twice");
+                        assert!(
+                            !unsafe { &(*typed).handed }.swap(true, Ordering::SeqCst),
+                            "sender {sender}, round {round}: a node handed out twice"
+                        );
                         back.send(node.as_ptr() as usize).unwrap();
                     }
                     reused
@@ -420,7 +421,9 @@ mod tests {
         drop(back);
         // The actor: gives every node back, and goes idle now and then.
         for (count, node) in returns.iter().enumerate() {
-            unsafe { spares.give(NonNull::new(node as *mut Header).unwrap()) };
+            let node = NonNull::new(node as *mut Header).unwrap();
+            unsafe { &(*node.cast::<Small>().as_ptr()).handed }.store(false, Ordering::SeqCst);
+            unsafe { spares.give(node) };
             if count % 1000 == 999 {
                 unsafe { spares.settle() };
             }
