@@ -387,6 +387,42 @@ mod tests {
     }
 
     #[test]
+    fn a_waiting_actor_keeps_one_node_past_the_idle_mark_and_none_of_the_senders() {
+        let spares = Spares::new();
+        for _ in 0..IDLE_KEEP {
+            unsafe { spares.give(small()) };
+        }
+        unsafe { spares.settle() };
+        let kept = take_all(&spares, SMALL_LAYOUT);
+        assert_eq!(
+            kept.len(),
+            usize::from(IDLE_KEEP),
+            "up to the mark, all kept"
+        );
+        for node in kept {
+            unsafe { spares.give(node) };
+        }
+        unsafe { spares.give(small()) };
+        unsafe { spares.settle() };
+        let kept = take_all(&spares, SMALL_LAYOUT);
+        assert_eq!(kept.len(), 1, "past the mark, one kept");
+        // The senders took a stack over (into `ready`) and used only one node: the actor
+        // starting to wait frees the rest.
+        for node in kept {
+            unsafe { spares.give(node) };
+        }
+        for _ in 0..4 {
+            unsafe { spares.give(small()) };
+        }
+        let one = spares.take(SMALL_LAYOUT).expect("a node");
+        assert!(!spares.ready.load(Ordering::Relaxed).is_null());
+        unsafe { spares.settle() };
+        assert!(spares.ready.load(Ordering::Relaxed).is_null());
+        assert!(spares.take(SMALL_LAYOUT).is_none());
+        free_all(vec![one]);
+    }
+
+    #[test]
     fn senders_on_many_threads_never_share_a_node() {
         const SENDERS: usize = 4;
         const ROUNDS: usize = 200_000;
