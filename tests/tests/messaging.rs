@@ -113,6 +113,38 @@ async fn ask_timeout_expires_when_the_handler_is_slow() {
     assert_eq!(recorder.ask(Seen).await.unwrap(), Vec::<u64>::new());
 }
 
+/// Blocks its worker thread for the given time: against the design's guidance, but the
+/// asks waiting on it must still time out.
+struct Block(Duration);
+impl Message for Block {
+    type Reply = ();
+}
+impl Handler<Block> for Recorder {
+    async fn handle(&mut self, Block(time): Block, _ctx: &mut Context<Self>) {
+        std::thread::sleep(time);
+    }
+}
+
+#[playhouse::test(worker_threads = 2)]
+async fn an_ask_times_out_even_when_the_handler_blocks_its_worker() {
+    let recorder = Recorder::spawn(Recorder::default());
+    // Asked from a task on a worker: the actor most likely runs next on that worker, and
+    // blocks it. The ask's deadline must not depend on that worker.
+    let asker = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let asked = recorder
+            .ask_timeout(Block(Duration::from_millis(2_500)), Duration::from_secs(1))
+            .await;
+        (asked, started.elapsed())
+    });
+    let (asked, waited) = tokio::time::timeout(Duration::from_secs(2), asker)
+        .await
+        .expect("the ask timed out by itself, before the handler was done")
+        .expect("the asking task ran");
+    assert!(matches!(asked, Err(AskError::Timeout)), "{asked:?}");
+    assert!(waited >= Duration::from_secs(1), "early: {waited:?}");
+}
+
 #[playhouse::test(start_paused = true)]
 async fn ask_uses_the_default_timeout_and_never_hangs() {
     let recorder = Recorder::spawn(Recorder::default());
