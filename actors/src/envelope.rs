@@ -22,7 +22,7 @@ use tokio::sync::oneshot;
 use crate::actor::Actor;
 use crate::context::Context;
 use crate::future_slot::{FutureSlot, SlotFuture};
-use crate::mailbox::{ErasedVTable, Header, MailboxCore, Permit};
+use crate::mailbox::{ErasedVTable, Header, MailboxCore, MailboxReceiver, Permit};
 use crate::message::{Handler, Message};
 
 /// A message on its way to an actor of type `A`: a pointer to one heap node that holds the
@@ -48,14 +48,17 @@ struct Node<P> {
 #[repr(C)]
 struct VTable<A: Actor> {
     erased: ErasedVTable,
-    dispatch: for<'a> unsafe fn(
-        NonNull<Header>,
-        &MailboxCore,
-        &'a mut A,
-        &'a mut Context<A>,
-        &'a mut FutureSlot,
-    ) -> SlotFuture<'a>,
+    dispatch: DispatchFn<A>,
 }
+
+/// Takes a node's payload out, hands its memory back to the mailbox, and calls the handler.
+type DispatchFn<A> = for<'a> unsafe fn(
+    NonNull<Header>,
+    &mut MailboxReceiver<A>,
+    &'a mut A,
+    &'a mut Context<A>,
+    &'a mut FutureSlot,
+) -> SlotFuture<'a>;
 
 /// The vtable of payload `P` for actor `A`, and its functions.
 struct Vtables<A, P>(PhantomData<fn(A, P)>);
@@ -93,7 +96,7 @@ impl<A: Actor, P: Dispatch<A>> Vtables<A, P> {
     /// As [`drop`](Self::drop).
     unsafe fn dispatch<'a>(
         node: NonNull<Header>,
-        mailbox: &MailboxCore,
+        mailbox: &mut MailboxReceiver<A>,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,
@@ -174,7 +177,7 @@ impl<A: Actor> Envelope<A> {
     /// placed in `slot`.
     pub(crate) fn dispatch<'a>(
         self,
-        mailbox: &MailboxCore,
+        mailbox: &mut MailboxReceiver<A>,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,

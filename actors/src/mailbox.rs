@@ -11,6 +11,7 @@
 //! or a kill.
 
 mod queue;
+mod room;
 mod spares;
 
 pub(crate) use queue::{ErasedVTable, Header};
@@ -23,12 +24,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::sync::Notify;
-
 use crate::actor::Actor;
 use crate::cell::ActorCell;
 use crate::envelope::{Dispatch, Envelope};
 use queue::{Pop, Queue};
+use room::Room;
 use spares::Spares;
 
 /// The capacity of a mailbox unless the actor or its spawner chooses another.
@@ -129,8 +129,8 @@ pub(crate) struct MailboxCore {
     /// Set by the actor just before it sleeps on an empty mailbox; a sender that finds it
     /// set clears it and wakes the actor. A busy actor costs its senders no wake-up.
     parked: AtomicBool,
-    /// Senders of a bounded mailbox that wait for room.
-    room: Notify,
+    /// Senders of a bounded mailbox that wait for room (made by the first to wait).
+    room: Room,
     room_waiters: AtomicU32,
     /// The memory of handled messages, headers intact and payloads moved out, on its way
     /// back to the senders (see `spares.rs`): a steady stream of messages then cycles
@@ -153,7 +153,7 @@ impl MailboxCore {
             taken: AtomicUsize::new(0),
             capacity: mailbox.capacity.unwrap_or(usize::MAX),
             parked: AtomicBool::new(false),
-            room: Notify::new(),
+            room: Room::new(),
             room_waiters: AtomicU32::new(0),
             spares: Spares::new(),
         }
@@ -163,17 +163,6 @@ impl MailboxCore {
     /// `spares.rs`).
     pub(crate) fn reuse(&self, layout: Layout) -> Option<NonNull<Header>> {
         self.spares.take(layout)
-    }
-
-    /// Keeps the memory of a handled message's node for later messages, or frees it.
-    ///
-    /// # Safety
-    ///
-    /// Only the mailbox's one receiver may call it, with an owned node allocated with its
-    /// header's layout, payload already moved out.
-    pub(crate) unsafe fn recycle(&self, node: NonNull<Header>) {
-        // SAFETY: forwarded to the caller.
-        unsafe { self.spares.give(node) };
     }
 
     fn bounded(&self) -> bool {
@@ -231,7 +220,7 @@ impl MailboxCore {
                 Err(TryReserveError::Closed) => return Err(()),
                 Err(TryReserveError::Full) => {}
             }
-            let mut notified = pin!(self.room.notified());
+            let mut notified = pin!(self.room.get_or_make().notified());
             notified.as_mut().enable();
             let _waiting = RoomWaiter::new(&self.room_waiters);
             // Look again now that a taker will see this waiter (or has already made room).
@@ -408,8 +397,21 @@ pub(crate) enum TryRecv<A: Actor> {
 /// which is what lets it take messages out of the lock-free queue.
 pub(crate) struct MailboxReceiver<A: Actor> {
     cell: Arc<ActorCell>,
+    /// Nodes of handled messages not handed back to the senders yet, linked through their
+    /// headers (see [`recycle`](Self::recycle)).
+    gathered: Gathered,
     _actor: PhantomData<fn() -> A>,
 }
+
+/// A chain of nodes whose payloads are gone: memory only.
+struct Gathered(Option<NonNull<Header>>);
+
+// SAFETY: the chain holds no payloads, only memory, which any thread may reuse or free.
+unsafe impl Send for Gathered {}
+
+/// An actor working through queued messages hands the nodes of handled ones back to the
+/// senders in runs of this many (see [`MailboxReceiver::recycle`]).
+const RUN: usize = 16;
 
 /// The receiving end of the mailbox in `cell`.
 ///
@@ -419,6 +421,7 @@ pub(crate) struct MailboxReceiver<A: Actor> {
 pub(crate) unsafe fn receiver<A: Actor>(cell: &Arc<ActorCell>) -> MailboxReceiver<A> {
     MailboxReceiver {
         cell: Arc::clone(cell),
+        gathered: Gathered(None),
         _actor: PhantomData,
     }
 }
@@ -434,6 +437,62 @@ impl<A: Actor> MailboxReceiver<A> {
 
     fn core(&self) -> &MailboxCore {
         self.cell.mailbox()
+    }
+
+    /// Keeps the memory of a handled message's node for later messages, or frees it.
+    ///
+    /// While more messages are queued behind it in an unbounded mailbox, the node is
+    /// gathered with others and handed back in a run of [`RUN`]: a sender far ahead of the actor then finds the
+    /// senders' stack changed once per run instead of once per message, and the actor
+    /// keeps the run in memory of its own meanwhile. The last queued message's node goes
+    /// back at once, so that an ask's or a ping-pong's next message finds it, and a run
+    /// goes back whole as the actor starts waiting.
+    ///
+    /// # Safety
+    ///
+    /// `node` must be an owned node of this mailbox, payload already moved out.
+    pub(crate) unsafe fn recycle(&mut self, node: NonNull<Header>) {
+        let core = self.cell.mailbox();
+        // A bounded mailbox's senders cannot run far ahead: they wait for room, and its
+        // nodes go straight back.
+        // SAFETY: this is the mailbox's only receiver.
+        let last = || !unsafe { core.queue.has_more() };
+        if self.gathered.0.is_none() && (core.bounded() || last()) {
+            // SAFETY: the node is ours (caller's contract); this is the receiver.
+            unsafe { core.spares.give(node) };
+        } else {
+            // SAFETY: forwarded to the caller.
+            unsafe { self.gather(node) };
+        }
+    }
+
+    /// Adds a node to the gathered run, and hands the run back once it is [`RUN`] long or
+    /// no message is queued behind it.
+    ///
+    /// # Safety
+    ///
+    /// As for [`recycle`](Self::recycle).
+    #[inline(never)]
+    unsafe fn gather(&mut self, node: NonNull<Header>) {
+        let core = self.cell.mailbox();
+        let gathered = self.gathered.0.take();
+        // SAFETY: the node is ours (caller's contract).
+        unsafe { node.as_ref() }.link_free(gathered.map_or(std::ptr::null_mut(), NonNull::as_ptr));
+        // SAFETY: this is the mailbox's only receiver.
+        if unsafe { core.queue.has_more() } && core.taken.load(Ordering::Relaxed) % RUN != 0 {
+            self.gathered.0 = Some(node);
+        } else {
+            // SAFETY: the chain is this receiver's, linked above, ending in null.
+            unsafe { core.spares.hand_back(node) };
+        }
+    }
+
+    /// Hands the gathered run back to the senders.
+    fn hand_back_gathered(&mut self) {
+        if let Some(chain) = self.gathered.0.take() {
+            // SAFETY: the chain is this receiver's, and ends in null.
+            unsafe { self.core().spares.hand_back(chain) };
+        }
     }
 
     /// Pops, spinning briefly over a sender that is midway through its push. `None`: a
@@ -485,8 +544,9 @@ impl<A: Actor> MailboxReceiver<A> {
                     return Poll::Pending;
                 }
             }
-            let core = self.core();
             // Going idle: a waiting actor keeps few spare nodes.
+            self.hand_back_gathered();
+            let core = self.core();
             // SAFETY: this is the mailbox's only receiver.
             unsafe { core.spares.settle() };
             core.parked.store(true, Ordering::SeqCst);
@@ -533,10 +593,17 @@ impl<A: Actor> MailboxReceiver<A> {
     /// lifecycle step): senders waiting for room get whatever there is (they may be what
     /// it waits for), and the actor keeps few spare nodes meanwhile.
     pub(crate) fn waiting(&mut self) {
+        self.hand_back_gathered();
         let core = self.core();
         core.release_waiters();
         // SAFETY: `&mut self`: this is the mailbox's only receiver.
         unsafe { core.spares.settle() };
+    }
+}
+
+impl<A: Actor> Drop for MailboxReceiver<A> {
+    fn drop(&mut self) {
+        self.hand_back_gathered();
     }
 }
 
@@ -673,5 +740,119 @@ mod tests {
         core.close();
         assert_eq!(waiter.wakes(), 1);
         assert_eq!(waiter.poll(), Poll::Ready(Err(())));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::undocumented_unsafe_blocks)] // Test nodes: made, queued and freed right here.
+mod gathering_tests {
+    use std::convert::Infallible;
+    use std::time::Duration;
+
+    use super::spares::tests::{free_all, small, take_all, SMALL_LAYOUT};
+    use super::*;
+    use crate::cell::KindOf;
+    use crate::Context;
+
+    struct Quiet;
+
+    impl Actor for Quiet {
+        type Args = Self;
+        type Error = Infallible;
+
+        async fn on_start(args: Self, _ctx: &mut Context<Self>) -> Result<Self, Infallible> {
+            Ok(args)
+        }
+    }
+
+    /// A receiver of a new cell with `mailbox`, and `queued` test nodes in its queue.
+    fn receiver_with(mailbox: Mailbox, queued: usize) -> MailboxReceiver<Quiet> {
+        let runtime = playhouse_runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime builds");
+        let cell = Arc::new(ActorCell::new(
+            KindOf::<Quiet>::KIND,
+            mailbox,
+            Duration::from_secs(1),
+            runtime.handle().coarse_clock().clone(),
+            None,
+        ));
+        for _ in 0..queued {
+            unsafe { cell.mailbox().queue.push(small()) };
+        }
+        unsafe { receiver(&cell) }
+    }
+
+    /// Takes the next queued node out, as the actor does, and hands its memory back.
+    fn handle_one(receiver: &mut MailboxReceiver<Quiet>) {
+        let Some(Pop::Node(node)) = receiver.pop_settled() else {
+            panic!("a node is queued");
+        };
+        unsafe { receiver.recycle(node) };
+    }
+
+    fn spare_count(receiver: &MailboxReceiver<Quiet>) -> usize {
+        let taken = take_all(&receiver.core().spares, SMALL_LAYOUT);
+        let count = taken.len();
+        free_all(taken);
+        count
+    }
+
+    #[test]
+    fn an_unbounded_mailbox_hands_nodes_back_in_runs_while_messages_are_queued() {
+        let mut receiver = receiver_with(Mailbox::unbounded(), 2 * RUN + 5);
+        for _ in 0..RUN - 1 {
+            handle_one(&mut receiver);
+        }
+        assert_eq!(spare_count(&receiver), 0, "gathered, not handed back yet");
+        handle_one(&mut receiver);
+        assert_eq!(spare_count(&receiver), RUN, "a full run at once");
+        // A part of a run goes back as the actor starts waiting...
+        for _ in 0..5 {
+            handle_one(&mut receiver);
+        }
+        receiver.waiting();
+        assert_eq!(spare_count(&receiver), 5);
+        // ...runs count from the mailbox's start...
+        for _ in 0..RUN - 6 {
+            handle_one(&mut receiver);
+        }
+        assert_eq!(spare_count(&receiver), 0);
+        handle_one(&mut receiver);
+        assert_eq!(spare_count(&receiver), RUN - 5);
+        // ...and the last queued message's node takes its run back with it.
+        for _ in 0..4 {
+            handle_one(&mut receiver);
+        }
+        assert_eq!(spare_count(&receiver), 0);
+        handle_one(&mut receiver);
+        assert_eq!(spare_count(&receiver), 5);
+        assert!(matches!(receiver.pop_settled(), Some(Pop::Empty)));
+    }
+
+    #[test]
+    fn a_bounded_mailbox_hands_each_node_back_at_once() {
+        let mut receiver = receiver_with(Mailbox::bounded(64), 3);
+        handle_one(&mut receiver);
+        assert_eq!(spare_count(&receiver), 1);
+        handle_one(&mut receiver);
+        handle_one(&mut receiver);
+        assert_eq!(spare_count(&receiver), 2);
+    }
+
+    #[test]
+    fn a_dropped_receiver_leaves_no_gathered_node_behind() {
+        let mut receiver = receiver_with(Mailbox::unbounded(), 4);
+        handle_one(&mut receiver);
+        handle_one(&mut receiver);
+        let cell = Arc::clone(receiver.cell());
+        drop(receiver);
+        let taken = take_all(&cell.mailbox().spares, SMALL_LAYOUT);
+        assert_eq!(
+            taken.len(),
+            2,
+            "the gathered nodes went back to the senders"
+        );
+        free_all(taken);
     }
 }

@@ -74,9 +74,9 @@ pub(crate) struct ActorTask<A: Actor> {
     mailbox: MailboxReceiver<A>,
     args: ArgsSource<A::Args>,
     restart: Restart,
-    /// Messages handled in a row before the actor yields its worker.
-    budget: u32,
-    handled_in_a_row: u32,
+    /// Messages the actor may still handle in a row before it yields its worker; 0 once it
+    /// waited or yielded, and the system's message budget is read again at the next one.
+    left_in_a_row: u32,
     /// Futures inside borrow the task's fields: it must never move once polled.
     _pinned: PhantomPinned,
 }
@@ -88,7 +88,6 @@ impl<A: Actor> ActorTask<A> {
         restart: Restart,
         args: ArgsSource<A::Args>,
     ) -> Self {
-        let budget = ctx.system().handle().message_budget();
         Self {
             phase: Phase::Unstarted,
             slot: FutureSlot::new(),
@@ -97,8 +96,7 @@ impl<A: Actor> ActorTask<A> {
             mailbox,
             args,
             restart,
-            budget,
-            handled_in_a_row: 0,
+            left_in_a_row: 0,
             _pinned: PhantomPinned,
         }
     }
@@ -169,7 +167,7 @@ impl<A: Actor> ActorTask<A> {
         if signals & STOP != 0 {
             return Next::End(ExitReason::Normal);
         }
-        self.handled_in_a_row = 0;
+        self.left_in_a_row = 0;
         cell.register_idle(cx.waker());
         if cell.signals() & ACTIONS != 0 {
             return Next::Again;
@@ -220,12 +218,7 @@ impl<A: Actor> ActorTask<A> {
                         .as_mut()
                         .expect("an incarnation is in place while receiving");
                     envelope
-                        .dispatch(
-                            self.mailbox.cell().mailbox(),
-                            actor,
-                            &mut self.ctx,
-                            &mut self.slot,
-                        )
+                        .dispatch(&mut self.mailbox, actor, &mut self.ctx, &mut self.slot)
                         .detach();
                 }
                 // SAFETY: the handler borrows `actor` and `ctx`, which stay where they are
@@ -269,13 +262,16 @@ impl<A: Actor> ActorTask<A> {
             return None;
         }
         self.phase = Phase::Receiving;
-        self.handled_in_a_row += 1;
-        if self.handled_in_a_row >= self.budget {
+        let left = match self.left_in_a_row {
+            0 => self.ctx.system().handle().message_budget(),
+            left => left,
+        };
+        self.left_in_a_row = left.saturating_sub(1);
+        if self.left_in_a_row == 0 {
             // A busy actor gives other tasks on this worker their turn. tokio's own yield
             // defers the wake-up until the worker has run the others, without waking an
             // idle worker to steal the actor (as a plain self-wake would). Its first poll
             // only defers the wake-up, so it need not be kept.
-            self.handled_in_a_row = 0;
             if crate::strand::on_turn() {
                 // On a strand, the other actors' turns come first: back of its queue.
                 cx.waker().wake_by_ref();

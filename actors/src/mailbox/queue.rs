@@ -140,6 +140,18 @@ impl Queue {
             .store(node.as_ptr(), Ordering::Release);
     }
 
+    /// Whether a message is queued (or midway through its push) behind the ones taken out:
+    /// what the consumer will find, or wait a moment for, on its next pop.
+    ///
+    /// # Safety
+    ///
+    /// Only the consumer may call it (it reads the consumer's end).
+    pub(crate) unsafe fn has_more(&self) -> bool {
+        let head = self.resolve(self.head.load(Ordering::Relaxed));
+        // SAFETY: `head` is the stub or a node still in the queue (consumer's contract).
+        head != self.stub() || !unsafe { &*head }.next.load(Ordering::Relaxed).is_null()
+    }
+
     /// Takes the oldest node out, if the queue has one ready.
     ///
     /// The loads of `tail` are sequentially consistent: after the consumer announces that it

@@ -7,7 +7,9 @@
 //! in two stacks:
 //!
 //! - the actor pushes each node it is done with onto the *returned* stack (one
-//!   compare-and-swap), up to [`RETURN_CAP`] nodes;
+//!   compare-and-swap), up to [`RETURN_CAP`] nodes; working through a queue of an
+//!   unbounded mailbox, it gathers them first and pushes a run of them with one exchange
+//!   (see `MailboxReceiver::recycle`);
 //! - a sender takes a node from the *ready* stack, under a try-lock (one uncontended swap
 //!   with a single sender; the actor takes it too, to free the stack); when that is
 //!   empty, it takes the whole
@@ -132,6 +134,35 @@ impl Spares {
     /// Only the mailbox's one receiver may call it, with an owned node allocated with its
     /// header's layout, payload already moved out.
     pub(crate) unsafe fn give(&self, node: NonNull<Header>) {
+        // SAFETY: forwarded to the caller.
+        unsafe { self.push(node, node, 1) };
+    }
+
+    /// Pushes a chain of nodes the actor is done with onto the returned stack in one
+    /// exchange, or frees it if the stack would grow past [`RETURN_CAP`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`give`](Self::give), for every node of the chain, which ends in a null
+    /// link.
+    pub(crate) unsafe fn hand_back(&self, chain: NonNull<Header>) {
+        let (mut last, mut count) = (chain, 1);
+        // SAFETY: the chain is ours (caller's contract).
+        while let Some(next) = unsafe { last.as_ref() }.next_free() {
+            (last, count) = (next, count + 1);
+        }
+        // SAFETY: forwarded to the caller.
+        unsafe { self.push(chain, last, count) };
+    }
+
+    /// Pushes the chain from `first` to `last`, `count` nodes, onto the returned stack, or
+    /// frees it if the stack would grow past [`RETURN_CAP`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`hand_back`](Self::hand_back); `last`'s own link may be anything.
+    #[inline(always)]
+    unsafe fn push(&self, first: NonNull<Header>, last: NonNull<Header>, count: u16) {
         let mut top = self.returned.load(Ordering::Relaxed);
         // Senders only ever take the whole stack: an empty one starts the count again.
         let mut depth = if top.is_null() {
@@ -139,19 +170,23 @@ impl Spares {
         } else {
             self.returned_count.load(Ordering::Relaxed)
         };
-        if depth >= RETURN_CAP {
-            // SAFETY: caller's contract.
-            unsafe { free_node(node) };
-            return;
-        }
         loop {
-            // SAFETY: the node is ours until the exchange below publishes it.
-            unsafe { node.as_ref() }.link_free(top);
+            if depth + count > RETURN_CAP {
+                // SAFETY: the chain is ours; its end may be linked to the stack, which is
+                // not.
+                unsafe {
+                    last.as_ref().link_free(ptr::null_mut());
+                    free_chain(first);
+                }
+                return;
+            }
+            // SAFETY: the chain is ours until the exchange below publishes it.
+            unsafe { last.as_ref() }.link_free(top);
             // No ABA: only the actor pushes, and senders only take the whole stack, so
             // a failed exchange means a sender just emptied it.
             match self.returned.compare_exchange_weak(
                 top,
-                node.as_ptr(),
+                first.as_ptr(),
                 Ordering::Release,
                 Ordering::Relaxed,
             ) {
@@ -164,7 +199,7 @@ impl Spares {
                 }
             }
         }
-        self.returned_count.store(depth + 1, Ordering::Relaxed);
+        self.returned_count.store(depth + count, Ordering::Relaxed);
     }
 
     /// Called by the actor as it starts waiting: frees the nodes the senders took over but
@@ -249,7 +284,7 @@ unsafe fn free_chain(chain: NonNull<Header>) {
 
 #[cfg(test)]
 #[allow(clippy::undocumented_unsafe_blocks)] // Test nodes: made and freed right here.
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::mailbox::ErasedVTable;
     use std::collections::HashSet;
@@ -298,7 +333,8 @@ mod tests {
         layout: Layout::new::<Large>(),
     };
 
-    fn small() -> NonNull<Header> {
+    /// A node of a small test message, payload-less as a handled one.
+    pub(crate) fn small() -> NonNull<Header> {
         let node = Box::new(Small {
             header: Header::new(&SMALL),
             handed: std::sync::atomic::AtomicBool::new(false),
@@ -315,17 +351,19 @@ mod tests {
     }
 
     /// Takes every node of `layout` the spares hand out, until they have none.
-    fn take_all(spares: &Spares, layout: Layout) -> Vec<NonNull<Header>> {
+    pub(crate) fn take_all(spares: &Spares, layout: Layout) -> Vec<NonNull<Header>> {
         std::iter::from_fn(|| spares.take(layout)).collect()
     }
 
-    fn free_all(nodes: Vec<NonNull<Header>>) {
+    /// Frees nodes taken for a test.
+    pub(crate) fn free_all(nodes: Vec<NonNull<Header>>) {
         for node in nodes {
             unsafe { free_node(node) };
         }
     }
 
-    const SMALL_LAYOUT: Layout = Layout::new::<Small>();
+    /// The layout of [`small`] nodes.
+    pub(crate) const SMALL_LAYOUT: Layout = Layout::new::<Small>();
 
     #[test]
     fn the_node_of_a_handled_message_serves_the_next_one() {
@@ -356,6 +394,38 @@ mod tests {
         // Once taken, the stack fills again.
         unsafe { spares.give(taken[0]) };
         assert_eq!(spares.take(SMALL_LAYOUT), Some(taken[0]));
+        free_all(taken);
+    }
+
+    /// Links nodes into a chain, as the actor gathers them.
+    fn chain(nodes: &[NonNull<Header>]) -> NonNull<Header> {
+        let mut next = ptr::null_mut();
+        for node in nodes.iter().rev() {
+            unsafe { node.as_ref() }.link_free(next);
+            next = node.as_ptr();
+        }
+        nodes[0]
+    }
+
+    #[test]
+    fn a_chain_goes_back_whole_unless_it_would_overfill_the_stack() {
+        let spares = Spares::new();
+        let run: Vec<_> = (0..16).map(|_| small()).collect();
+        unsafe { spares.hand_back(chain(&run)) };
+        let taken = take_all(&spares, SMALL_LAYOUT);
+        assert_eq!(
+            taken.iter().copied().collect::<HashSet<_>>(),
+            run.iter().copied().collect::<HashSet<_>>()
+        );
+        // Four runs fill the stack; a fifth would overfill it and is freed, the stack
+        // left intact.
+        for _ in 0..usize::from(RETURN_CAP) / 16 + 1 {
+            let run: Vec<_> = (0..16).map(|_| small()).collect();
+            unsafe { spares.hand_back(chain(&run)) };
+        }
+        let kept = take_all(&spares, SMALL_LAYOUT);
+        assert_eq!(kept.len(), usize::from(RETURN_CAP));
+        free_all(kept);
         free_all(taken);
     }
 
@@ -454,15 +524,26 @@ mod tests {
             })
             .collect();
         drop(back);
-        // The actor: gives every node back, and goes idle now and then.
+        // The actor: gives nodes back one at a time or in chains, and goes idle now and
+        // then.
+        let mut gathered = Vec::new();
         for (count, node) in returns.iter().enumerate() {
             let node = NonNull::new(node as *mut Header).unwrap();
             unsafe { &(*node.cast::<Small>().as_ptr()).handed }.store(false, Ordering::SeqCst);
-            unsafe { spares.give(node) };
+            if count % 37 == 0 {
+                unsafe { spares.give(node) };
+            } else {
+                gathered.push(node);
+                if gathered.len() == 16 {
+                    unsafe { spares.hand_back(chain(&gathered)) };
+                    gathered.clear();
+                }
+            }
             if count % 1000 == 999 {
                 unsafe { spares.settle() };
             }
         }
+        free_all(gathered);
         let reused: usize = senders.into_iter().map(|s| s.join().unwrap()).sum();
         assert!(reused > 0, "no node was ever reused");
     }
