@@ -457,7 +457,8 @@ mod tests {
     fn a_cell_stays_small() {
         // Every live actor pays for its cell: keep an eye on it. 184 since the senders
         // waiting list is made by the first sender to wait (it was 32 bytes in every
-        // cell), which also pays for the actor's run of gathered nodes (8 bytes).
+        // cell). The pointer to an actor's gathered run of nodes (8 bytes) lives in its
+        // task's receiver, not here.
         let size = std::mem::size_of::<ActorCell>();
         assert!(size <= 184, "ActorCell grew to {size} bytes");
     }

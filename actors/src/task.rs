@@ -75,7 +75,8 @@ pub(crate) struct ActorTask<A: Actor> {
     args: ArgsSource<A::Args>,
     restart: Restart,
     /// Messages the actor may still handle in a row before it yields its worker; 0 once it
-    /// waited or yielded, and the system's message budget is read again at the next one.
+    /// waited for mail or yielded, and the system's message budget is read again at the
+    /// next one.
     left_in_a_row: u32,
     /// Futures inside borrow the task's fields: it must never move once polled.
     _pinned: PhantomPinned,

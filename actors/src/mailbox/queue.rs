@@ -140,8 +140,9 @@ impl Queue {
             .store(node.as_ptr(), Ordering::Release);
     }
 
-    /// Whether a message is queued (or midway through its push) behind the ones taken out:
-    /// what the consumer will find, or wait a moment for, on its next pop.
+    /// Whether a message is queued behind the ones taken out, as far as the consumer can
+    /// tell: `true` means its next pop finds one (or waits a moment for a push midway);
+    /// `false` may miss a push that is midway into an otherwise empty queue.
     ///
     /// # Safety
     ///
