@@ -411,7 +411,7 @@ unsafe impl Send for Gathered {}
 
 /// An actor working through queued messages hands the nodes of handled ones back to the
 /// senders in runs of this many (see [`MailboxReceiver::recycle`]).
-const RUN: usize = 16;
+const RUN: usize = 64;
 
 /// The receiving end of the mailbox in `cell`.
 ///

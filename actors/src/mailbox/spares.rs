@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU16, Ordering};
 use super::queue::Header;
 
 /// The most nodes the returned stack holds; the actor frees what comes beyond.
-const RETURN_CAP: u16 = 64;
+const RETURN_CAP: u16 = 128;
 
 /// The most nodes an idle actor keeps on its returned stack. Past it, the actor going
 /// idle frees all but one (an actor that handles one message at a time keeps one).
@@ -417,7 +417,7 @@ pub(super) mod tests {
             taken.iter().copied().collect::<HashSet<_>>(),
             run.iter().copied().collect::<HashSet<_>>()
         );
-        // Four runs fill the stack; a fifth would overfill it and is freed, the stack
+        // Runs of 16 fill the stack; one more would overfill it and is freed, the stack
         // left intact.
         for _ in 0..usize::from(RETURN_CAP) / 16 + 1 {
             let run: Vec<_> = (0..16).map(|_| small()).collect();
