@@ -849,6 +849,22 @@ mod gathering_tests {
     }
 
     #[test]
+    fn a_receiver_about_to_sleep_hands_its_run_back() {
+        // A run is left gathered when the message behind it never reaches `recycle`
+        // (dropped unhandled, as a killed actor's are): going to sleep hands it back.
+        let mut receiver = receiver_with(Mailbox::unbounded(), 2);
+        handle_one(&mut receiver);
+        let Some(Pop::Node(unhandled)) = receiver.pop_settled() else {
+            panic!("a node is queued");
+        };
+        free_all(vec![unhandled]);
+        assert_eq!(spare_count(&receiver), 0, "still gathered");
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(receiver.poll_recv(&mut cx).is_pending());
+        assert_eq!(spare_count(&receiver), 1);
+    }
+
+    #[test]
     fn a_dropped_receiver_leaves_no_gathered_node_behind() {
         let mut receiver = receiver_with(Mailbox::unbounded(), 4);
         handle_one(&mut receiver);
