@@ -160,3 +160,17 @@ pub trait Actor: Sized + Send + 'static {
         ActorBuilder::new()
     }
 }
+
+/// The smallest actor there is, for the crate's unit tests: no state, no handlers.
+#[cfg(test)]
+pub(crate) struct Quiet;
+
+#[cfg(test)]
+impl Actor for Quiet {
+    type Args = Self;
+    type Error = std::convert::Infallible;
+
+    async fn on_start(args: Self, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(args)
+    }
+}

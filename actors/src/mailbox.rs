@@ -442,9 +442,9 @@ impl<A: Actor> MailboxReceiver<A> {
     /// Keeps the memory of a handled message's node for later messages, or frees it.
     ///
     /// While more messages are queued behind it in an unbounded mailbox, the node is
-    /// gathered with others and handed back in a run of [`RUN`]: a sender far ahead of the actor then finds the
-    /// senders' stack changed once per run instead of once per message, and the actor
-    /// keeps the run in memory of its own meanwhile. The last queued message's node goes
+    /// gathered with others and handed back in a run of [`RUN`]: a sender far ahead of
+    /// the actor then finds the senders' stack changed once per run instead of once per
+    /// message, and the actor keeps the run in memory of its own meanwhile. The last queued message's node goes
     /// back at once, so that an ask's or a ping-pong's next message finds it, and a run
     /// goes back whole as the actor starts waiting.
     ///
@@ -754,24 +754,12 @@ mod tests {
 #[cfg(test)]
 #[allow(clippy::undocumented_unsafe_blocks)] // Test nodes: made, queued and freed right here.
 mod gathering_tests {
-    use std::convert::Infallible;
     use std::time::Duration;
 
     use super::spares::tests::{free_all, small, take_all, SMALL_LAYOUT};
     use super::*;
+    use crate::actor::Quiet;
     use crate::cell::KindOf;
-    use crate::Context;
-
-    struct Quiet;
-
-    impl Actor for Quiet {
-        type Args = Self;
-        type Error = Infallible;
-
-        async fn on_start(args: Self, _ctx: &mut Context<Self>) -> Result<Self, Infallible> {
-            Ok(args)
-        }
-    }
 
     /// A receiver of a new cell with `mailbox`, and `queued` test nodes in its queue.
     fn receiver_with(mailbox: Mailbox, queued: usize) -> MailboxReceiver<Quiet> {
