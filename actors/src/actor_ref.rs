@@ -12,12 +12,10 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-
 use crate::actor::Actor;
 use crate::cell::{ActorCell, ActorId, KILL, STOP};
 use crate::deadline::{Deadline, Elapsed};
-use crate::envelope::{send_ask, send_tell, ReplyTo};
+use crate::envelope::{send_ask, send_tell};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::exit::ExitReason;
 use crate::mailbox::{self, Permit, TryReserveError};
@@ -232,9 +230,7 @@ impl<A: Actor> ActorRef<A> {
                 Err(Elapsed) => return Err(AskError::Full(message)),
             },
         };
-        let (reply_sender, reply) = oneshot::channel();
-        send_ask(permit, message, ReplyTo::new(reply_sender));
-        deadline.reply(reply).await
+        deadline.reply(send_ask(permit, message)).await
     }
 
     /// Asks the actor to stop gracefully.

@@ -6,11 +6,10 @@ use std::task::Poll;
 use std::time::Duration;
 
 use playhouse_runtime::{CoarseClock, CoarseTimeout};
-use tokio::sync::oneshot;
 
-use crate::envelope::NoReply;
 use crate::error::AskError;
 use crate::message::Message;
+use crate::reply::{NoReply, Reply};
 
 /// Timeouts at least this long are watched by the system's coarse deadline table (fired
 /// at most [`COARSE_RESOLUTION`](playhouse_runtime::COARSE_RESOLUTION) late, 1% of this),
@@ -69,12 +68,12 @@ impl Deadline<'_> {
     /// Waits for an ask's reply until the deadline, and says what became of it.
     pub(crate) async fn reply<M: Message>(
         &mut self,
-        reply: oneshot::Receiver<Result<M::Reply, NoReply>>,
+        reply: Reply<M::Reply>,
     ) -> Result<M::Reply, AskError<M>> {
         match self.run(reply).await {
-            Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(NoReply::Panicked(message)))) => Err(AskError::Panicked(message)),
-            Ok(Ok(Err(NoReply::Dropped)) | Err(_)) => Err(AskError::Dropped),
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(NoReply::Panicked(message))) => Err(AskError::Panicked(message)),
+            Ok(Err(NoReply::Dropped)) => Err(AskError::Dropped),
             Err(Elapsed) => Err(AskError::Timeout),
         }
     }

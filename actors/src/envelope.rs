@@ -6,7 +6,8 @@
 //! future goes into the actor's reusable [`FutureSlot`], not a box of its own.
 //! Implementation detail: a `tell` costs at most one allocation, the node, and usually
 //! none: the node reuses the memory of a message the actor has handled (see the mailbox's
-//! `spares.rs`); an `ask` adds tokio's oneshot for the reply.
+//! `spares.rs`). An `ask` travels in a node of its own kind, with a slot for the reply
+//! (see `reply.rs`): its one allocation, freed by the asker once it has the reply.
 
 use std::alloc::Layout;
 use std::cell::{Cell, RefCell};
@@ -17,13 +18,12 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use tokio::sync::oneshot;
-
 use crate::actor::Actor;
 use crate::context::Context;
 use crate::future_slot::{FutureSlot, SlotFuture};
 use crate::mailbox::{ErasedVTable, Header, MailboxCore, MailboxReceiver, Permit};
 use crate::message::{Handler, Message};
+use crate::reply::{AskNode, NoReply, Replier, Reply};
 
 /// A message on its way to an actor of type `A`: a pointer to one heap node that holds the
 /// payload (a [`Dispatch`]) behind the [`Header`] the mailbox links through. A thin pointer,
@@ -135,6 +135,26 @@ impl<A: Actor> Envelope<A> {
             node: node.cast(),
             _actor: PhantomData,
         }
+    }
+
+    /// Puts an ask in a node of its own, with the slot for its reply, and returns the
+    /// asker's half of that slot. Never reuses a handled message's memory: the asker frees
+    /// the node on the thread that allocated it.
+    fn new_ask<M, S>(ask: Ask<M, S>) -> (Self, Reply<M::Reply>)
+    where
+        A: Handler<M>,
+        M: Message,
+        S: SenderSpan,
+    {
+        let vtable: &'static VTable<A> = AskVtables::<A, M, S>::VTABLE;
+        let (node, reply) = AskNode::allocate(&vtable.erased, ask);
+        (
+            Self {
+                node,
+                _actor: PhantomData,
+            },
+            reply,
+        )
     }
 
     /// Gives up the node, for the mailbox queue to own.
@@ -252,26 +272,22 @@ pub(crate) fn send_tell<A: Handler<M>, M: Message>(permit: Permit<'_, A>, messag
     }
 }
 
-/// Puts an `ask` in the reserved place.
+/// Puts an `ask` in the reserved place, and returns the future of its reply.
 pub(crate) fn send_ask<A: Handler<M>, M: Message>(
     permit: Permit<'_, A>,
     message: M,
-    reply: ReplyTo<M::Reply>,
-) {
-    if tracing_messages() {
+) -> Reply<M::Reply> {
+    let (envelope, reply) = if tracing_messages() {
         let sender = tracing::Span::current();
-        permit.send(Ask {
-            message,
-            reply,
-            sender,
-        });
+        Envelope::new_ask(Ask { message, sender })
     } else {
-        permit.send(Ask {
+        Envelope::new_ask(Ask {
             message,
-            reply,
             sender: (),
-        });
-    }
+        })
+    };
+    permit.send_envelope(envelope);
+    reply
 }
 
 /// A message sent with `tell`: the reply is dropped.
@@ -304,48 +320,64 @@ where
     }
 }
 
-/// A message sent with `ask`, with the slot for its reply.
-struct Ask<M: Message, S> {
+/// A message sent with `ask`. It travels in an [`AskNode`], after the slot for its reply.
+struct Ask<M, S> {
     message: M,
-    reply: ReplyTo<M::Reply>,
     sender: S,
 }
 
-impl<A, M, S> Dispatch<A> for Ask<M, S>
+/// The vtable of an ask of `M` for actor `A`, and its functions.
+struct AskVtables<A, M, S>(PhantomData<fn(A, M, S)>);
+
+impl<A, M, S> AskVtables<A, M, S>
 where
     A: Handler<M>,
     M: Message,
     S: SenderSpan,
 {
-    fn message_type() -> &'static str {
-        std::any::type_name::<M>()
+    const VTABLE: &'static VTable<A> = &VTable {
+        erased: ErasedVTable {
+            message_type: std::any::type_name::<M>,
+            sender_span: Self::sender_span,
+            drop: AskNode::<M::Reply, Ask<M, S>>::drop_unhandled,
+            layout: AskNode::<M::Reply, Ask<M, S>>::LAYOUT,
+        },
+        dispatch: Self::dispatch,
+    };
+
+    /// # Safety
+    ///
+    /// `header` must be the header of a live ask node of this vtable, message not taken.
+    unsafe fn sender_span(header: &Header) -> Option<&tracing::Span> {
+        // SAFETY: caller's contract.
+        unsafe { AskNode::<M::Reply, Ask<M, S>>::payload(header) }
+            .sender
+            .span()
     }
 
-    fn dispatch<'a>(
-        self,
+    /// Takes the message out and calls the handler; the node stays with the reply slot,
+    /// which the handler's future fills.
+    ///
+    /// # Safety
+    ///
+    /// `node` must be an owned ask node of this vtable, message not taken.
+    unsafe fn dispatch<'a>(
+        node: NonNull<Header>,
+        _mailbox: &mut MailboxReceiver<A>,
         actor: &'a mut A,
         ctx: &'a mut Context<A>,
         slot: &'a mut FutureSlot,
     ) -> SlotFuture<'a> {
-        let Ask { message, reply, .. } = self;
+        // SAFETY: caller's contract.
+        let (Ask { message, .. }, replier) = unsafe { AskNode::<M::Reply, Ask<M, S>>::take(node) };
+        // Made before the handler is called: a handler that panics before it makes its
+        // future unwinds past it, and the asker hears the panic.
+        let reply = ReplyTo::new(replier);
         slot.put(Answer {
             handler: actor.handle(message, ctx),
             reply,
         })
     }
-
-    fn sender_span(&self) -> Option<&tracing::Span> {
-        self.sender.span()
-    }
-}
-
-/// Why an ask got no reply, as carried back to the asker.
-#[derive(Debug)]
-pub(crate) enum NoReply {
-    /// The message was dropped unhandled (the actor stopped or was killed first).
-    Dropped,
-    /// The handler panicked; the panic's message.
-    Panicked(Arc<str>),
 }
 
 type PanickedReply = Box<dyn FnOnce(Arc<str>)>;
@@ -475,40 +507,42 @@ impl<'a, R: Send + 'static> GiveUpOnUnwind<'a, R> {
 impl<R: Send + 'static> Drop for GiveUpOnUnwind<'_, R> {
     fn drop(&mut self) {
         drop(ReplyTo {
-            sender: self.0.sender.take(),
+            replier: self.0.replier.take(),
         });
     }
 }
 
-/// The sending half of an ask's reply. Dropped without a reply, it tells the asker why.
+/// The actor's half of an ask's reply, as its handler's future holds it. Dropped without
+/// a reply, it tells the asker why: the handler panicked (heard once the panic is caught,
+/// see [`catch_panic`]) or was dropped.
 pub(crate) struct ReplyTo<R: Send + 'static> {
-    sender: Option<oneshot::Sender<Result<R, NoReply>>>,
+    replier: Option<Replier<R>>,
 }
 
 impl<R: Send + 'static> ReplyTo<R> {
-    pub(crate) fn new(sender: oneshot::Sender<Result<R, NoReply>>) -> Self {
+    pub(crate) fn new(replier: Replier<R>) -> Self {
         Self {
-            sender: Some(sender),
+            replier: Some(replier),
         }
     }
 
-    /// Sends the reply; the slot is spent (its drop does nothing more).
+    /// Sends the reply; the slot is spent (its drop does nothing more). The asker may have
+    /// given up (timed out or dropped); the reply is then dropped.
     fn send(&mut self, value: R) {
-        if let Some(sender) = self.sender.take() {
-            // The asker may have given up (timed out or dropped); the reply is then unwanted.
-            let _ = sender.send(Ok(value));
+        if let Some(replier) = self.replier.take() {
+            replier.send(Ok(value));
         }
     }
 }
 
 impl<R: Send + 'static> Drop for ReplyTo<R> {
     fn drop(&mut self) {
-        let Some(sender) = self.sender.take() else {
+        let Some(replier) = self.replier.take() else {
             return;
         };
         if std::thread::panicking() && CATCHING.with(|catching| catching.depth.get()) > 0 {
             let reply: PanickedReply = Box::new(move |message| {
-                let _ = sender.send(Err(NoReply::Panicked(message)));
+                replier.send(Err(NoReply::Panicked(message)));
             });
             PANICKED_REPLIES.with(|replies| {
                 let mut replies = replies.borrow_mut();
@@ -516,31 +550,41 @@ impl<R: Send + 'static> Drop for ReplyTo<R> {
                 CATCHING.with(|catching| catching.parked.set(replies.len()));
             });
         } else {
-            let _ = sender.send(Err(NoReply::Dropped));
+            replier.send(Err(NoReply::Dropped));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use tokio::sync::oneshot;
+    use std::future::Future;
 
     use super::{catch_panic, NoReply, ReplyTo};
+    use crate::reply::{test_pair, Reply};
+
+    /// The reply, if it is there, without waiting.
+    fn ready(reply: &mut Reply<u32>) -> Option<Result<u32, NoReply>> {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::Pin::new(reply).poll(&mut cx) {
+            std::task::Poll::Ready(result) => Some(result),
+            std::task::Poll::Pending => None,
+        }
+    }
 
     #[test]
     fn a_panic_caught_inside_leaves_no_reply_waiting_and_the_asker_hears_dropped() {
-        let (sender, mut reply) = oneshot::channel::<Result<u32, NoReply>>();
+        let (replier, mut reply) = test_pair::<u32>();
         let outcome = catch_panic(|| {
             // The code under the guard catches its own panic, which dropped a reply slot.
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-                let _reply = ReplyTo::new(sender);
+                let _reply = ReplyTo::new(replier);
                 panic!("caught inside");
             }))
             .is_err()
         });
         assert_eq!(outcome, Ok(true));
         assert!(
-            matches!(reply.try_recv(), Err(oneshot::error::TryRecvError::Closed)),
+            matches!(ready(&mut reply), Some(Err(NoReply::Dropped))),
             "the slot was let go, not kept for a later panic"
         );
         // A later caught panic on this thread does not hear of it either.
@@ -549,15 +593,25 @@ mod tests {
 
     #[test]
     fn a_panic_under_the_guard_reaches_the_asker_with_its_message() {
-        let (sender, mut reply) = oneshot::channel::<Result<u32, NoReply>>();
+        let (replier, mut reply) = test_pair::<u32>();
         let outcome = catch_panic(move || {
-            let _reply = ReplyTo::new(sender);
+            let _reply = ReplyTo::new(replier);
             panic!("boom");
         });
         assert_eq!(outcome.unwrap_err(), "boom");
-        match reply.try_recv() {
-            Ok(Err(NoReply::Panicked(message))) => assert_eq!(&*message, "boom"),
+        match ready(&mut reply) {
+            Some(Err(NoReply::Panicked(message))) => assert_eq!(&*message, "boom"),
             other => panic!("expected the panic's message, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_reply_sent_reaches_the_asker() {
+        let (replier, mut reply) = test_pair::<u32>();
+        let mut reply_to = ReplyTo::new(replier);
+        assert!(ready(&mut reply).is_none(), "nothing sent yet");
+        reply_to.send(42);
+        drop(reply_to);
+        assert!(matches!(ready(&mut reply), Some(Ok(42))));
     }
 }

@@ -131,6 +131,7 @@ mod mailbox;
 mod message;
 pub mod pool;
 mod registry;
+mod reply;
 mod run;
 mod spawn;
 mod strand;

@@ -372,10 +372,15 @@ impl<'a, A: Actor> Permit<'a, A> {
 
     /// Puts the message in the mailbox.
     pub(crate) fn send<P: Dispatch<A>>(self, payload: P) {
+        let envelope = Envelope::new(self.cell.mailbox(), payload);
+        self.send_envelope(envelope);
+    }
+
+    /// Puts a message already in its node in the mailbox.
+    pub(crate) fn send_envelope(self, envelope: Envelope<A>) {
         let cell = self.cell;
         std::mem::forget(self);
-        let mailbox = cell.mailbox();
-        mailbox.push(cell, Envelope::new(mailbox, payload));
+        cell.mailbox().push(cell, envelope);
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::sync::{oneshot, Notify};
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::deadline::{Deadline, Elapsed};
-use crate::envelope::{send_ask, send_tell, ReplyTo};
+use crate::envelope::{send_ask, send_tell};
 use crate::error::{AskError, SendError, TrySendError};
 use crate::mailbox::{Permit, TryReserveError};
 use crate::message::{Handler, Message};
@@ -304,9 +304,7 @@ impl<A: Actor> Shared<A> {
         let mut slot = Some(message);
         let mut reply = None;
         let put = |permit: Permit<'_, A>, message: M| {
-            let (reply_sender, reply_receiver) = oneshot::channel();
-            send_ask(permit, message, ReplyTo::new(reply_sender));
-            reply = Some(reply_receiver);
+            reply = Some(send_ask(permit, message));
         };
         let delivery = deadline.run(self.deliver(route, &mut slot, put)).await;
         if let Some(message) = slot {

@@ -1,0 +1,605 @@
+//! An ask's reply, carried back in the node that carried its message.
+//!
+//! An ask's node (an [`AskNode`]) holds, after the mailbox's header, a reply slot: the
+//! asker's waker and, once the handler returns, the reply. The actor moves the message out
+//! when it dispatches it but leaves the node alone; the asker takes the reply out and the
+//! node goes back to the allocator from the thread that allocated it. So a round trip
+//! costs one allocation and no channel of its own (tokio's `oneshot`, which asks carried
+//! before, was a second allocation and a third of a raw channel's round trip: its
+//! cooperative budget, reference count and state machine).
+//!
+//! Two halves share the node: the asker's [`Reply`] (a future) and the actor's
+//! [`Replier`]. One byte of state settles who may touch what:
+//!
+//! - the reply is written by the replier before it sets `REPLIED`, and read by the asker
+//!   only after it saw `REPLIED`;
+//! - the waker is written by the asker only while `WAKER` and `REPLIED` are both clear,
+//!   and it publishes it by setting `WAKER`; the replier reads it only after its own
+//!   `REPLIED` found `WAKER` set, and the asker can no longer clear `WAKER` once
+//!   `REPLIED` is set (its compare-and-swap fails);
+//! - each half says it is done with `REPLIER_GONE` or `ASKER_GONE`; whichever half comes
+//!   second drops what is left in the slot and frees the node. When the asker was not
+//!   waiting, the replier sets `REPLIED` and `REPLIER_GONE` in one step.
+
+use std::alloc::Layout;
+use std::cell::UnsafeCell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::{ManuallyDrop, MaybeUninit};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use crate::mailbox::{ErasedVTable, Header};
+
+/// Why an ask got no reply, as carried back to the asker.
+#[derive(Debug)]
+pub(crate) enum NoReply {
+    /// The message was dropped unhandled (the actor stopped or was killed first), or its
+    /// handler's future was dropped before it returned.
+    Dropped,
+    /// The handler panicked; the panic's message.
+    Panicked(Arc<str>),
+}
+
+/// The asker's waker is in the slot, for the replier to wake.
+const WAKER: u8 = 1;
+/// The reply is in the slot.
+const REPLIED: u8 = 1 << 1;
+/// The replier is done with the node.
+const REPLIER_GONE: u8 = 1 << 2;
+/// The asker is done with the node.
+const ASKER_GONE: u8 = 1 << 3;
+/// The asker took the reply out (set together with `ASKER_GONE`).
+const TAKEN: u8 = 1 << 4;
+
+/// Where an ask's reply waits for its asker.
+struct Slot<R> {
+    state: AtomicU8,
+    waker: UnsafeCell<MaybeUninit<Waker>>,
+    reply: UnsafeCell<MaybeUninit<Result<R, NoReply>>>,
+}
+
+/// The node of an ask: the mailbox's header, the reply slot, then the message's payload.
+/// `repr(C)`, so the header is at the node's address and the slot's offset does not
+/// depend on the payload.
+#[repr(C)]
+pub(crate) struct AskNode<R, P> {
+    header: Header,
+    slot: Slot<R>,
+    payload: ManuallyDrop<P>,
+}
+
+impl<R: Send + 'static, P> AskNode<R, P> {
+    /// The layout a vtable of these nodes names.
+    pub(crate) const LAYOUT: Layout = Layout::new::<Self>();
+
+    /// Puts `payload` in a new node whose header names `vtable`, and returns it with the
+    /// asker's half of its reply slot.
+    pub(crate) fn allocate(
+        vtable: &'static ErasedVTable,
+        payload: P,
+    ) -> (NonNull<Header>, Reply<R>) {
+        debug_assert_eq!(
+            vtable.layout,
+            Self::LAYOUT,
+            "the vtable is made for this node"
+        );
+        let node = Box::new(Self {
+            header: Header::new(vtable),
+            slot: Slot {
+                state: AtomicU8::new(0),
+                waker: UnsafeCell::new(MaybeUninit::uninit()),
+                reply: UnsafeCell::new(MaybeUninit::uninit()),
+            },
+            payload: ManuallyDrop::new(payload),
+        });
+        let node = NonNull::from(Box::leak(node)).cast::<Header>();
+        (
+            node,
+            Reply {
+                node,
+                taken: false,
+                _reply: PhantomData,
+            },
+        )
+    }
+
+    /// The payload of a node that still holds it.
+    ///
+    /// # Safety
+    ///
+    /// `header` must be the header of a live `AskNode<R, P>` whose payload was not taken.
+    pub(crate) unsafe fn payload(header: &Header) -> &P {
+        // SAFETY: the header is the first field of the node (caller's contract).
+        unsafe { &(*std::ptr::from_ref(header).cast::<Self>()).payload }
+    }
+
+    /// Moves the payload out; the caller becomes the replier.
+    ///
+    /// # Safety
+    ///
+    /// `node` must be a live `AskNode<R, P>` whose payload was not taken, owned by the
+    /// caller (the mailbox handed it over); it is not to be used again but through the
+    /// returned replier.
+    pub(crate) unsafe fn take(node: NonNull<Header>) -> (P, Replier<R>) {
+        let typed = node.cast::<Self>();
+        // SAFETY: caller's contract; the payload is read once, and the node never drops it.
+        let payload = unsafe {
+            ManuallyDrop::into_inner(std::ptr::addr_of!((*typed.as_ptr()).payload).read())
+        };
+        (
+            payload,
+            Replier {
+                node,
+                _reply: PhantomData,
+            },
+        )
+    }
+}
+
+/// The slot of a node made by [`AskNode::allocate`] with reply type `R`.
+///
+/// # Safety
+///
+/// `node` must be such a node, not yet freed.
+unsafe fn slot<'a, R>(node: NonNull<Header>) -> &'a Slot<R> {
+    // In `repr(C)` the offset of the slot depends only on the fields before it.
+    let offset = std::mem::offset_of!(AskNode<R, ()>, slot);
+    // SAFETY: caller's contract.
+    unsafe { &*node.as_ptr().cast::<u8>().add(offset).cast::<Slot<R>>() }
+}
+
+/// Drops what the slot still holds, as `state` says, and frees the node.
+///
+/// # Safety
+///
+/// `node` must be a node of [`AskNode::allocate`] with reply type `R` whose payload is
+/// gone, `state` its final state, and both halves done with it.
+unsafe fn free<R>(node: NonNull<Header>, state: u8) {
+    // SAFETY: caller's contract: nothing else touches the node any more.
+    unsafe {
+        let slot = slot::<R>(node);
+        if state & WAKER != 0 {
+            drop((*slot.waker.get()).assume_init_read());
+        }
+        if state & REPLIED != 0 && state & TAKEN == 0 {
+            drop((*slot.reply.get()).assume_init_read());
+        }
+        let layout = node.as_ref().vtable.layout;
+        std::alloc::dealloc(node.as_ptr().cast(), layout);
+    }
+}
+
+/// The asker's half: a future of the reply. Dropped before it, the reply is discarded
+/// when it comes.
+pub(crate) struct Reply<R> {
+    node: NonNull<Header>,
+    /// The reply was taken out (the future completed).
+    taken: bool,
+    _reply: PhantomData<R>,
+}
+
+// SAFETY: the node is shared with the replier only through the slot's protocol; the
+// reply crosses threads, hence `R: Send`.
+unsafe impl<R: Send> Send for Reply<R> {}
+
+// Nothing is pinned in place: the reply lives in the node, not in the future.
+impl<R> Unpin for Reply<R> {}
+
+impl<R> Reply<R> {
+    fn slot(&self) -> &Slot<R> {
+        // SAFETY: the node lives until this half is gone.
+        unsafe { slot(self.node) }
+    }
+
+    /// Takes the reply out.
+    ///
+    /// # Safety
+    ///
+    /// `REPLIED` must have been seen with acquire ordering, and the reply not yet taken.
+    unsafe fn take(&mut self) -> Result<R, NoReply> {
+        self.taken = true;
+        // SAFETY: caller's contract: the replier wrote it and will not touch it again.
+        unsafe { (*self.slot().reply.get()).assume_init_read() }
+    }
+}
+
+impl<R> Future for Reply<R> {
+    type Output = Result<R, NoReply>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        assert!(!this.taken, "an ask's reply is polled after it completed");
+        let slot = this.slot();
+        let mut state = slot.state.load(Ordering::Acquire);
+        if state & REPLIED == 0 {
+            if state & WAKER != 0 {
+                // SAFETY: the waker is set and only this half writes it.
+                let stored = unsafe { (*slot.waker.get()).assume_init_ref() };
+                if stored.will_wake(cx.waker()) {
+                    return Poll::Pending;
+                }
+                // Take the old waker back before replacing it; only `REPLIED` can have
+                // come in meanwhile, and then the reply is there.
+                if slot
+                    .state
+                    .compare_exchange(state, state & !WAKER, Ordering::AcqRel, Ordering::Acquire)
+                    .is_err()
+                {
+                    // SAFETY: the failed exchange saw `REPLIED`, with acquire ordering.
+                    return Poll::Ready(unsafe { this.take() });
+                }
+                state &= !WAKER;
+                // SAFETY: `WAKER` is clear and `REPLIED` was not set: the replier will
+                // not read the waker; it is this half's to drop.
+                drop(unsafe { (*slot.waker.get()).assume_init_read() });
+            }
+            // SAFETY: `WAKER` and `REPLIED` are clear: the replier does not read the cell.
+            unsafe { (*slot.waker.get()).write(cx.waker().clone()) };
+            if slot
+                .state
+                .compare_exchange(state, state | WAKER, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return Poll::Pending;
+            }
+            // The reply came first, without seeing this waker: it is this half's to drop.
+            // SAFETY: written just above and never published.
+            drop(unsafe { (*slot.waker.get()).assume_init_read() });
+        }
+        // SAFETY: `REPLIED` was seen with acquire ordering; a reply is taken once.
+        Poll::Ready(unsafe { this.take() })
+    }
+}
+
+impl<R> Drop for Reply<R> {
+    fn drop(&mut self) {
+        let gone = ASKER_GONE | if self.taken { TAKEN } else { 0 };
+        let slot = self.slot();
+        let state = slot.state.load(Ordering::Acquire);
+        let last = if state & REPLIER_GONE != 0 {
+            // The usual end: the replier left before the asker woke.
+            state | gone
+        } else {
+            let before = slot.state.fetch_or(gone, Ordering::AcqRel);
+            if before & REPLIER_GONE == 0 {
+                return; // The replier frees the node when it is done.
+            }
+            before | gone
+        };
+        // SAFETY: both halves are done; the payload left before the replier did.
+        unsafe { free::<R>(self.node, last) };
+    }
+}
+
+/// The actor's half: sends the reply, or, dropped without one, tells the asker it was
+/// dropped.
+pub(crate) struct Replier<R> {
+    node: NonNull<Header>,
+    _reply: PhantomData<R>,
+}
+
+// SAFETY: as for `Reply`.
+unsafe impl<R: Send> Send for Replier<R> {}
+
+impl<R> Replier<R> {
+    /// Puts `reply` in the slot and wakes the asker; a reply nobody waits for any more is
+    /// dropped.
+    pub(crate) fn send(self, reply: Result<R, NoReply>) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: the node lives until this half is gone, which happens here, once.
+        unsafe { complete(this.node, reply) }
+    }
+}
+
+impl<R> Drop for Replier<R> {
+    fn drop(&mut self) {
+        // SAFETY: as in `send`.
+        unsafe { complete::<R>(self.node, Err(NoReply::Dropped)) }
+    }
+}
+
+/// The replier's end of the protocol: reply, wake, leave.
+///
+/// # Safety
+///
+/// `node` must be an ask node with reply type `R`, its payload gone, and the caller its
+/// replier, done with it after this.
+unsafe fn complete<R>(node: NonNull<Header>, reply: Result<R, NoReply>) {
+    // SAFETY: the replier has not left, so the node lives.
+    let slot = unsafe { slot::<R>(node) };
+    let mut state = slot.state.load(Ordering::Acquire);
+    if state & ASKER_GONE != 0 {
+        // Nobody waits: the node is this half's alone. The reply is dropped unsent.
+        // SAFETY: both halves are done.
+        unsafe { free::<R>(node, state) };
+        return;
+    }
+    // SAFETY: `REPLIED` is clear, so the asker does not read the cell.
+    unsafe { (*slot.reply.get()).write(reply) };
+    loop {
+        if state & WAKER == 0 {
+            // Nobody to wake: reply and leave in one step.
+            let done = state | REPLIED | REPLIER_GONE;
+            match slot
+                .state
+                .compare_exchange_weak(state, done, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    if state & ASKER_GONE != 0 {
+                        // SAFETY: the asker left first; both are done now.
+                        unsafe { free::<R>(node, done) };
+                    }
+                    return;
+                }
+                Err(actual) => state = actual,
+            }
+        } else {
+            let before = slot.state.fetch_or(REPLIED, Ordering::AcqRel);
+            if before & WAKER != 0 {
+                // SAFETY: `REPLIED` is set with `WAKER`: the asker can no longer clear
+                // or replace the waker, and cannot free the node before we leave.
+                unsafe { (*slot.waker.get()).assume_init_ref() }.wake_by_ref();
+            }
+            let before = slot.state.fetch_or(REPLIER_GONE, Ordering::AcqRel);
+            if before & ASKER_GONE != 0 {
+                // SAFETY: the asker left first; both are done now.
+                unsafe { free::<R>(node, before | REPLIER_GONE) };
+            }
+            return;
+        }
+    }
+}
+
+impl<R: Send + 'static, P> AskNode<R, P> {
+    /// Drops a node whose message was never handled: the payload goes, and the asker hears
+    /// [`NoReply::Dropped`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`take`](Self::take).
+    pub(crate) unsafe fn drop_unhandled(node: NonNull<Header>) {
+        // SAFETY: forwarded to the caller.
+        let (payload, replier) = unsafe { Self::take(node) };
+        drop(payload);
+        drop(replier);
+    }
+}
+
+/// A reply slot's two halves, in a node without a message, for tests.
+#[cfg(test)]
+pub(crate) fn test_pair<R: Send + 'static>() -> (Replier<R>, Reply<R>) {
+    let (node, reply) = AskNode::<R, ()>::allocate(tests::Vtables::<R, ()>::VTABLE, ());
+    // SAFETY: the node was just made with a `()` payload.
+    let ((), replier) = unsafe { AskNode::<R, ()>::take(node) };
+    (replier, reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc;
+    use std::task::Wake;
+
+    use super::*;
+
+    /// Counts how often it is woken.
+    #[derive(Default)]
+    struct Counting(AtomicUsize);
+
+    impl Wake for Counting {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Counting {
+        fn wakes(&self) -> usize {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    /// A value that counts its drops.
+    struct Tracked(Arc<AtomicUsize>);
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// The vtable of test nodes with reply `R` and payload `P`.
+    pub(super) struct Vtables<R, P>(PhantomData<(R, P)>);
+
+    impl<R: Send + 'static, P: Send + 'static> Vtables<R, P> {
+        pub(super) const VTABLE: &'static ErasedVTable = &ErasedVTable {
+            message_type: || "test",
+            sender_span: no_span,
+            drop: AskNode::<R, P>::drop_unhandled,
+            layout: AskNode::<R, P>::LAYOUT,
+        };
+    }
+
+    unsafe fn no_span(_: &Header) -> Option<&tracing::Span> {
+        None
+    }
+
+    fn ask<P: Send + 'static>(payload: P) -> (NonNull<Header>, Reply<Tracked>) {
+        AskNode::<Tracked, P>::allocate(Vtables::<Tracked, P>::VTABLE, payload)
+    }
+
+    fn poll(reply: &mut Reply<Tracked>, waker: &Arc<Counting>) -> Poll<Result<Tracked, NoReply>> {
+        let waker = Waker::from(Arc::clone(waker));
+        Pin::new(reply).poll(&mut Context::from_waker(&waker))
+    }
+
+    #[test]
+    fn a_reply_sent_before_the_first_poll_is_ready_at_once() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (node, mut reply) = ask(7_u32);
+        // SAFETY: the node was just made with a `u32` payload.
+        let (payload, replier) = unsafe { AskNode::<Tracked, u32>::take(node) };
+        assert_eq!(payload, 7);
+        replier.send(Ok(Tracked(Arc::clone(&drops))));
+        let waker = Arc::new(Counting::default());
+        let Poll::Ready(Ok(value)) = poll(&mut reply, &waker) else {
+            panic!("the reply is there")
+        };
+        assert_eq!(waker.wakes(), 0);
+        assert_eq!(Arc::strong_count(&waker), 1, "the waker was never kept");
+        drop(reply);
+        assert_eq!(drops.load(Ordering::SeqCst), 0, "the asker owns the reply");
+        drop(value);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_waiting_asker_is_woken_once_and_its_waker_let_go() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (node, mut reply) = ask(());
+        let waker = Arc::new(Counting::default());
+        assert!(poll(&mut reply, &waker).is_pending());
+        assert!(
+            poll(&mut reply, &waker).is_pending(),
+            "a second poll waits too"
+        );
+        assert_eq!(Arc::strong_count(&waker), 2, "one waker is kept");
+        // SAFETY: the node was just made with a `()` payload.
+        let ((), replier) = unsafe { AskNode::<Tracked, ()>::take(node) };
+        replier.send(Ok(Tracked(Arc::clone(&drops))));
+        assert_eq!(waker.wakes(), 1);
+        assert!(matches!(poll(&mut reply, &waker), Poll::Ready(Ok(_))));
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the reply, taken and dropped"
+        );
+        drop(reply);
+        assert_eq!(Arc::strong_count(&waker), 1, "the node let its waker go");
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "nothing dropped twice");
+    }
+
+    #[test]
+    fn the_latest_waker_is_the_one_woken() {
+        let (node, mut reply) = ask(());
+        let (first, second) = (Arc::new(Counting::default()), Arc::new(Counting::default()));
+        assert!(poll(&mut reply, &first).is_pending());
+        assert!(poll(&mut reply, &second).is_pending());
+        assert_eq!(Arc::strong_count(&first), 1, "the replaced waker is let go");
+        // SAFETY: the node was just made with a `()` payload.
+        let ((), replier) = unsafe { AskNode::<Tracked, ()>::take(node) };
+        drop(replier);
+        assert_eq!((first.wakes(), second.wakes()), (0, 1));
+        assert!(matches!(
+            poll(&mut reply, &second),
+            Poll::Ready(Err(NoReply::Dropped))
+        ));
+        drop(reply);
+        assert_eq!(Arc::strong_count(&second), 1);
+    }
+
+    #[test]
+    fn a_reply_nobody_waits_for_is_dropped_with_the_waker() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (node, mut reply) = ask(());
+        let waker = Arc::new(Counting::default());
+        assert!(poll(&mut reply, &waker).is_pending());
+        drop(reply);
+        // SAFETY: the node was just made with a `()` payload.
+        let ((), replier) = unsafe { AskNode::<Tracked, ()>::take(node) };
+        replier.send(Ok(Tracked(Arc::clone(&drops))));
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the unwanted reply was dropped"
+        );
+        assert_eq!(
+            Arc::strong_count(&waker),
+            1,
+            "and the node freed with its waker"
+        );
+    }
+
+    #[test]
+    fn an_unhandled_message_is_dropped_and_its_asker_told() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (node, mut reply) = ask(Tracked(Arc::clone(&drops)));
+        // SAFETY: the node owns its payload; nothing took it.
+        unsafe { AskNode::<Tracked, Tracked>::drop_unhandled(node) };
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "the message was dropped");
+        let waker = Arc::new(Counting::default());
+        assert!(matches!(
+            poll(&mut reply, &waker),
+            Poll::Ready(Err(NoReply::Dropped))
+        ));
+    }
+
+    #[test]
+    fn an_asker_gone_before_the_message_is_handled_leaves_nothing_behind() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (node, reply) = ask(Tracked(Arc::clone(&drops)));
+        drop(reply);
+        // SAFETY: the node owns its payload; nothing took it.
+        unsafe { AskNode::<Tracked, Tracked>::drop_unhandled(node) };
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    /// Replier and asker on two threads, the asker polling as it likes and sometimes giving
+    /// up: every reply is either taken or dropped, exactly once, and every waker let go.
+    #[test]
+    fn asker_and_replier_on_two_threads_agree_on_who_frees() {
+        const ROUNDS: usize = 20_000;
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (nodes, to_replier) = mpsc::channel::<SendNode>();
+        let replier_drops = Arc::clone(&drops);
+        let replier = std::thread::spawn(move || {
+            for SendNode(node) in to_replier {
+                // SAFETY: each node is made with a `()` payload and sent here once.
+                let ((), replier) = unsafe { AskNode::<Tracked, ()>::take(node) };
+                replier.send(Ok(Tracked(Arc::clone(&replier_drops))));
+            }
+        });
+        let waker = Arc::new(Counting::default());
+        let mut taken = 0;
+        for round in 0..ROUNDS {
+            let (node, mut reply) = ask(());
+            nodes.send(SendNode(node)).unwrap();
+            // Some askers give up at once, some after a poll, the rest wait for the reply.
+            match round % 4 {
+                0 => drop(reply),
+                1 => {
+                    let _ = poll(&mut reply, &waker);
+                    drop(reply);
+                }
+                _ => loop {
+                    if let Poll::Ready(result) = poll(&mut reply, &waker) {
+                        assert!(result.is_ok());
+                        taken += 1;
+                        break;
+                    }
+                    std::hint::spin_loop();
+                },
+            }
+        }
+        drop(nodes);
+        replier.join().unwrap();
+        assert_eq!(taken, ROUNDS / 2);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            ROUNDS,
+            "each reply dropped once"
+        );
+        assert_eq!(Arc::strong_count(&waker), 1, "every kept waker let go");
+    }
+
+    struct SendNode(NonNull<Header>);
+    // SAFETY: test nodes carry `()` payloads and `Tracked` replies, both `Send`.
+    unsafe impl Send for SendNode {}
+}
