@@ -20,13 +20,16 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+use crate::spin::{SpinGuard, SpinLock};
 
 /// How late a coarse deadline may fire: the watcher's tick.
 pub const COARSE_RESOLUTION: Duration = Duration::from_millis(10);
@@ -34,7 +37,7 @@ pub const COARSE_RESOLUTION: Duration = Duration::from_millis(10);
 /// One system's coarse deadlines and the watcher task that fires them.
 #[derive(Debug)]
 struct CoarseTimers {
-    shards: Box<[Padded<Mutex<Shard>>]>,
+    shards: Box<[Padded<SpinLock<Shard>>]>,
     /// `true` while the watcher waits for entries (or was never started).
     idle: AtomicBool,
     started: AtomicBool,
@@ -66,11 +69,43 @@ enum Slot {
     Free {
         next: Option<u32>,
     },
-    /// `waker` is taken when the deadline fires; the entry stays until its owner drops it.
+    /// `wake` fires once, when the deadline passes; the entry stays until its owner drops
+    /// it.
     Used {
         due: Due,
-        waker: Option<Waker>,
+        wake: Wake,
     },
+}
+
+/// What an entry wakes when its deadline passes.
+#[derive(Debug)]
+enum Wake {
+    /// The waker of the future that polls the entry; `None` once fired.
+    Waker(Option<Waker>),
+    /// A watch's target; `None` once fired.
+    Target(Option<CoarseTarget>),
+}
+
+impl Wake {
+    fn armed(&self) -> bool {
+        match self {
+            Wake::Waker(waker) => waker.is_some(),
+            Wake::Target(target) => target.is_some(),
+        }
+    }
+
+    /// Fires the entry (under its shard's lock): the waker to wake once the lock is let go.
+    fn fire(&mut self) -> Option<Waker> {
+        match self {
+            Wake::Waker(waker) => waker.take(),
+            Wake::Target(target) => {
+                let target = target.take()?;
+                // SAFETY: the target's maker promised this call is sound until its watch
+                // is dropped, which removes this entry under the lock held here.
+                unsafe { (target.fire)(target.data) }
+            }
+        }
+    }
 }
 
 /// When an entry is due.
@@ -96,7 +131,7 @@ impl CoarseTimers {
             * 2;
         Self {
             shards: (0..shards)
-                .map(|_| Padded(Mutex::new(Shard::default())))
+                .map(|_| Padded(SpinLock::new(Shard::default())))
                 .collect(),
             idle: AtomicBool::new(true),
             started: AtomicBool::new(false),
@@ -105,21 +140,15 @@ impl CoarseTimers {
         }
     }
 
-    fn shard(&self, index: u32) -> MutexGuard<'_, Shard> {
-        self.shards[index as usize]
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn shard(&self, index: u32) -> SpinGuard<'_, Shard> {
+        self.shards[index as usize].0.lock()
     }
 
-    fn insert(self: &Arc<Self>, due: Due, waker: &Waker) -> Key {
+    fn insert(self: &Arc<Self>, due: Due, wake: Wake) -> Key {
         let shard = home_shard(self.shards.len());
         let index = {
             let mut guard = self.shard(shard);
-            let slot = Slot::Used {
-                due,
-                waker: Some(waker.clone()),
-            };
+            let slot = Slot::Used { due, wake };
             let index = match guard.free {
                 Some(index) => {
                     let Slot::Free { next } = guard.slots[index as usize] else {
@@ -143,8 +172,10 @@ impl CoarseTimers {
             }
             index
         };
-        // The lock release above orders the entry before this load; the watcher sets
-        // `idle` before it looks at the shards, so one of the two sees the other.
+        // The watcher sets `idle` before it takes this shard's lock to look for entries.
+        // If it took the lock after this entry was added, it sees the entry; if before,
+        // its store of `idle` happened before this load (through the lock), which sees
+        // it. Either way one of the two sees the other.
         if self.idle.load(Ordering::SeqCst) && self.idle.swap(false, Ordering::SeqCst) {
             self.start_or_wake();
         }
@@ -166,7 +197,7 @@ impl CoarseTimers {
         let mut guard = self.shard(key.shard);
         let replaced = match &mut guard.slots[key.index as usize] {
             Slot::Used {
-                waker: Some(stored),
+                wake: Wake::Waker(Some(stored)),
                 ..
             } => {
                 if stored.will_wake(waker) {
@@ -174,7 +205,14 @@ impl CoarseTimers {
                 }
                 std::mem::replace(stored, waker.clone())
             }
-            Slot::Used { waker: None, .. } => return true,
+            Slot::Used {
+                wake: Wake::Waker(None),
+                ..
+            } => return true,
+            Slot::Used {
+                wake: Wake::Target(_),
+                ..
+            } => unreachable!("a watch is never polled"),
             Slot::Free { .. } => unreachable!("a live deadline's slot is used"),
         };
         drop(guard);
@@ -248,11 +286,14 @@ impl CoarseTimers {
             for slot in &mut guard.slots {
                 if let Slot::Used {
                     due: Due::At(at),
-                    waker: waker @ Some(_),
+                    wake,
                 } = slot
                 {
+                    if !wake.armed() {
+                        continue;
+                    }
                     if *at <= now {
-                        due.extend(waker.take());
+                        due.extend(wake.fire());
                     } else {
                         earliest = min_instant(earliest, Some(*at));
                     }
@@ -391,6 +432,49 @@ impl CoarseClock {
             entry: Entry::new(Due::After(timeout)),
         }
     }
+
+    /// Fires `target` once `timeout` has passed from now, or at most
+    /// [`COARSE_RESOLUTION`] later (never earlier), unless the returned watch is dropped
+    /// first.
+    ///
+    /// Like [`timeout`](Self::timeout) it does not read the clock (the watcher fixes the
+    /// instant at its next look); unlike it, the entry holds no waker of its own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::ptr::NonNull;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::task::Waker;
+    /// use std::time::Duration;
+    /// use playhouse_runtime::{Builder, CoarseTarget, Handle};
+    ///
+    /// static FIRED: AtomicBool = AtomicBool::new(false);
+    ///
+    /// unsafe fn fire(_: NonNull<()>) -> Option<Waker> {
+    ///     FIRED.store(true, Ordering::SeqCst);
+    ///     None
+    /// }
+    ///
+    /// let runtime = Builder::new().build().unwrap();
+    /// runtime.block_on(async {
+    ///     let handle = Handle::current();
+    ///     // SAFETY: `fire` ignores its pointer and may run anywhere, any time.
+    ///     let target = unsafe { CoarseTarget::new(NonNull::dangling(), fire) };
+    ///     let watch = handle.coarse_clock().watch(Duration::from_millis(20), target);
+    ///     tokio::time::sleep(Duration::from_millis(100)).await;
+    ///     assert!(FIRED.load(Ordering::SeqCst));
+    ///     drop(watch);
+    /// });
+    /// ```
+    pub fn watch(&self, timeout: Duration, target: CoarseTarget) -> CoarseWatch<'_> {
+        CoarseWatch {
+            timers: &self.0,
+            key: self
+                .0
+                .insert(Due::After(timeout), Wake::Target(Some(target))),
+        }
+    }
 }
 
 /// A deadline's place in the table, shared by [`CoarseDeadline`] and [`CoarseTimeout`].
@@ -420,7 +504,7 @@ impl Entry {
         let Some(key) = self.key else {
             // The first poll only registers, without reading the clock: the watcher's next
             // look fires a deadline that has already passed.
-            self.key = Some(timers.insert(self.due, cx.waker()));
+            self.key = Some(timers.insert(self.due, Wake::Waker(Some(cx.waker().clone()))));
             return Poll::Pending;
         };
         if timers.fired_or_update(key, cx.waker()) {
@@ -504,6 +588,63 @@ impl Drop for CoarseTimeout<'_> {
     }
 }
 
+/// What a [`CoarseWatch`] fires when its deadline passes: a function of a pointer that
+/// returns the waker to wake.
+///
+/// A watch saves the waker clone (and its drop) that a [`CoarseTimeout`] keeps in the
+/// table: the target finds the waker where its owner already keeps one. Asks use it:
+/// their reply slot holds the asker's waker for the actor, and the watch fires through
+/// the slot.
+pub struct CoarseTarget {
+    data: NonNull<()>,
+    fire: unsafe fn(NonNull<()>) -> Option<Waker>,
+}
+
+// SAFETY: the maker of a target promises that `fire(data)` may run on any thread.
+unsafe impl Send for CoarseTarget {}
+
+impl CoarseTarget {
+    /// A target that fires by calling `fire(data)`.
+    ///
+    /// # Safety
+    ///
+    /// Calling `fire(data)` must be sound from any thread, at any time until the
+    /// [`CoarseWatch`] made with this target is dropped. The watcher calls it at most
+    /// once, never after that drop has returned, and under a lock of the deadline table:
+    /// it must be short and must not use the clock. The waker it returns is woken after
+    /// the lock is let go.
+    pub unsafe fn new(data: NonNull<()>, fire: unsafe fn(NonNull<()>) -> Option<Waker>) -> Self {
+        Self { data, fire }
+    }
+}
+
+impl std::fmt::Debug for CoarseTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoarseTarget")
+            .field("data", &self.data)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A deadline that fires a [`CoarseTarget`] a duration after it was made, or up to
+/// [`COARSE_RESOLUTION`] later; never earlier.
+///
+/// Made by [`CoarseClock::watch`]: one entry in the system's deadline table from the
+/// start, removed when the watch is dropped. Unlike a [`CoarseTimeout`] it is not a
+/// future: the target says what happens when it fires.
+#[derive(Debug)]
+pub struct CoarseWatch<'a> {
+    timers: &'a Arc<CoarseTimers>,
+    key: Key,
+}
+
+impl Drop for CoarseWatch<'_> {
+    fn drop(&mut self) {
+        // Under the shard's lock: the watcher cannot be firing the target after this.
+        self.timers.remove(self.key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,6 +656,46 @@ mod tests {
             .unwrap();
         let timers = Arc::new(CoarseTimers::new(runtime.handle().clone()));
         (runtime, timers)
+    }
+
+    static WATCH_FIRES: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe fn count_fire(data: NonNull<()>) -> Option<Waker> {
+        WATCH_FIRES.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: the tests below pass a pointer to a live `Waker`.
+        Some(unsafe { data.cast::<Waker>().as_ref() }.clone())
+    }
+
+    #[test]
+    fn a_watch_fires_its_target_once_and_a_dropped_one_never() {
+        let (runtime, timers) = timers();
+        let clock = CoarseClock(Arc::clone(&timers));
+        runtime.block_on(async {
+            let start = Instant::now();
+            let fired = Arc::new(Notify::new());
+            let waker = {
+                let fired = Arc::clone(&fired);
+                std::task::Waker::from(Arc::new(NotifyOnWake(fired)))
+            };
+            // SAFETY: the waker outlives both watches.
+            let target = || unsafe { CoarseTarget::new(NonNull::from(&waker).cast(), count_fire) };
+            let dropped = clock.watch(Duration::from_millis(20), target());
+            drop(dropped);
+            let _watch = clock.watch(Duration::from_millis(60), target());
+            fired.notified().await;
+            assert!(start.elapsed() >= Duration::from_millis(60), "never early");
+            // Later ticks do not fire it again, nor the dropped one at all.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(WATCH_FIRES.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    struct NotifyOnWake(Arc<Notify>);
+
+    impl std::task::Wake for NotifyOnWake {
+        fn wake(self: Arc<Self>) {
+            self.0.notify_one();
+        }
     }
 
     #[test]

@@ -38,9 +38,12 @@ mod handle;
 mod runtime;
 mod shutdown;
 mod spawn;
+mod spin;
 
 pub use builder::{Builder, Flavor, DEFAULT_MESSAGE_BUDGET, DEFAULT_SHUTDOWN_TIMEOUT};
-pub use coarse::{CoarseClock, CoarseDeadline, CoarseTimeout, COARSE_RESOLUTION};
+pub use coarse::{
+    CoarseClock, CoarseDeadline, CoarseTarget, CoarseTimeout, CoarseWatch, COARSE_RESOLUTION,
+};
 pub use error::BuildError;
 pub use extensions::Extensions;
 pub use handle::Handle;
