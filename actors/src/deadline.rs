@@ -9,7 +9,7 @@ use playhouse_runtime::{CoarseClock, CoarseTimeout};
 
 use crate::error::AskError;
 use crate::message::Message;
-use crate::reply::{NoReply, Reply};
+use crate::reply::{NoReply, Reply, WatchedReply};
 
 /// Timeouts at least this long are watched by the system's coarse deadline table (fired
 /// at most [`COARSE_RESOLUTION`](playhouse_runtime::COARSE_RESOLUTION) late, 1% of this),
@@ -66,15 +66,23 @@ impl<'a> Deadline<'a> {
 
 impl Deadline<'_> {
     /// Waits for an ask's reply until the deadline, and says what became of it.
+    ///
+    /// A coarse deadline not yet set up is watched through the reply's own slot (see
+    /// [`WatchedReply`]), which saves the deadline table a waker of its own; one already
+    /// running (the ask waited for room) goes on as it was.
     pub(crate) async fn reply<M: Message>(
         &mut self,
         reply: Reply<M::Reply>,
     ) -> Result<M::Reply, AskError<M>> {
-        match self.run(reply).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(NoReply::Panicked(message))) => Err(AskError::Panicked(message)),
-            Ok(Err(NoReply::Dropped)) => Err(AskError::Dropped),
-            Err(Elapsed) => Err(AskError::Timeout),
+        let outcome = match (self.coarse, &self.timer) {
+            (Some(clock), None) => WatchedReply::new(reply, clock, self.timeout).await,
+            _ => self.run(reply).await.unwrap_or(Err(NoReply::TimedOut)),
+        };
+        match outcome {
+            Ok(value) => Ok(value),
+            Err(NoReply::Panicked(message)) => Err(AskError::Panicked(message)),
+            Err(NoReply::Dropped) => Err(AskError::Dropped),
+            Err(NoReply::TimedOut) => Err(AskError::Timeout),
         }
     }
 }

@@ -13,16 +13,17 @@
 //!
 //! - the reply is written by the replier before it sets `REPLIED`, and read by the asker
 //!   only after it saw `REPLIED`;
-//! - the waker is written by the asker only while `WAKER` and `REPLIED` are both clear,
-//!   and it publishes it by setting `WAKER`; the replier reads it only after its own
-//!   `REPLIED` found `WAKER` set, and the asker can no longer clear `WAKER` once
-//!   `REPLIED` is set (its compare-and-swap fails);
+//! - the waker is written by the asker only while `WAKER`, `REPLIED` and `TIMED_OUT` are
+//!   all clear, and it publishes it by setting `WAKER`; the replier (or the deadline
+//!   watcher) reads it only after its own `REPLIED` (or `TIMED_OUT`) found `WAKER` set,
+//!   and the asker can no longer clear `WAKER` after that (its compare-and-swap, which
+//!   compares the whole state, fails);
 //! - each half says it is done with `REPLIER_GONE` or `ASKER_GONE`; whichever half comes
 //!   second drops what is left in the slot and frees the node. When the asker was not
 //!   waiting, the replier sets `REPLIED` and `REPLIER_GONE` in one step.
 
 use std::alloc::Layout;
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit};
@@ -31,6 +32,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use playhouse_runtime::{CoarseClock, CoarseTarget, CoarseWatch};
 
 use crate::mailbox::{ErasedVTable, Header};
 
@@ -42,6 +46,8 @@ pub(crate) enum NoReply {
     Dropped,
     /// The handler panicked; the panic's message.
     Panicked(Arc<str>),
+    /// The ask's deadline passed first (see [`WatchedReply`]).
+    TimedOut,
 }
 
 /// The asker's waker is in the slot, for the replier to wake.
@@ -54,6 +60,8 @@ const REPLIER_GONE: u8 = 1 << 2;
 const ASKER_GONE: u8 = 1 << 3;
 /// The asker took the reply out (set together with `ASKER_GONE`).
 const TAKEN: u8 = 1 << 4;
+/// The ask's deadline passed (set by the deadline watcher, see [`WatchedReply`]).
+const TIMED_OUT: u8 = 1 << 5;
 
 /// Where an ask's reply waits for its asker.
 struct Slot<R> {
@@ -87,7 +95,7 @@ impl<R: Send + 'static, P> AskNode<R, P> {
             Self::LAYOUT,
             "the vtable is made for this node"
         );
-        let node = Box::new(Self {
+        let node = Self {
             header: Header::new(vtable),
             slot: Slot {
                 state: AtomicU8::new(0),
@@ -95,8 +103,17 @@ impl<R: Send + 'static, P> AskNode<R, P> {
                 reply: UnsafeCell::new(MaybeUninit::uninit()),
             },
             payload: ManuallyDrop::new(payload),
-        });
-        let node = NonNull::from(Box::leak(node)).cast::<Header>();
+        };
+        let node = match spare_memory(Self::LAYOUT) {
+            Some(memory) => {
+                let memory = memory.cast::<Self>();
+                // SAFETY: memory of exactly this layout that nothing else uses.
+                unsafe { memory.as_ptr().write(node) };
+                memory
+            }
+            None => NonNull::from(Box::leak(Box::new(node))),
+        }
+        .cast::<Header>();
         (
             node,
             Reply {
@@ -169,7 +186,62 @@ unsafe fn free<R>(node: NonNull<Header>, state: u8) {
             drop((*slot.reply.get()).assume_init_read());
         }
         let layout = node.as_ref().vtable.layout;
-        std::alloc::dealloc(node.as_ptr().cast(), layout);
+        keep_or_dealloc(node.cast(), layout);
+    }
+}
+
+thread_local! {
+    /// The memory of the last ask node this thread was done with, for its next ask. An
+    /// asker that waits for each reply allocates and frees one node per ask on its own
+    /// thread: kept here, that is one thread-local look each way instead of the allocator.
+    static SPARE: Spare = const { Spare(Cell::new(None)) };
+}
+
+/// Memory of an ask node, and its layout.
+struct Spare(Cell<Option<(NonNull<u8>, Layout)>>);
+
+impl Drop for Spare {
+    fn drop(&mut self) {
+        if let Some((memory, layout)) = self.0.take() {
+            // SAFETY: the memory was allocated with this layout and is no node's any more.
+            unsafe { std::alloc::dealloc(memory.as_ptr(), layout) };
+        }
+    }
+}
+
+/// The thread's spare node memory, if it has the layout asked for.
+fn spare_memory(layout: Layout) -> Option<NonNull<u8>> {
+    SPARE
+        .try_with(|spare| match spare.0.get() {
+            Some((memory, kept)) if kept == layout => {
+                spare.0.set(None);
+                Some(memory)
+            }
+            _ => None,
+        })
+        .ok()
+        .flatten()
+}
+
+/// Keeps the memory of a node the thread is done with as its spare, unless it has one;
+/// frees it otherwise.
+///
+/// # Safety
+///
+/// `memory` must be allocated with `layout` and be nobody's.
+unsafe fn keep_or_dealloc(memory: NonNull<u8>, layout: Layout) {
+    let kept = SPARE
+        .try_with(|spare| {
+            if spare.0.get().is_some() {
+                return false;
+            }
+            spare.0.set(Some((memory, layout)));
+            true
+        })
+        .unwrap_or(false);
+    if !kept {
+        // SAFETY: caller's contract.
+        unsafe { std::alloc::dealloc(memory.as_ptr(), layout) };
     }
 }
 
@@ -215,43 +287,56 @@ impl<R> Future for Reply<R> {
         assert!(!this.taken, "an ask's reply is polled after it completed");
         let slot = this.slot();
         let mut state = slot.state.load(Ordering::Acquire);
-        if state & REPLIED == 0 {
+        loop {
+            if state & REPLIED != 0 {
+                // SAFETY: `REPLIED` was seen with acquire ordering; a reply is taken once.
+                return Poll::Ready(unsafe { this.take() });
+            }
+            if state & TIMED_OUT != 0 {
+                // The reply, if it still comes, is dropped with the node.
+                return Poll::Ready(Err(NoReply::TimedOut));
+            }
             if state & WAKER != 0 {
-                // SAFETY: the waker is set and only this half writes it.
+                // SAFETY: the waker is set; only this half writes it, and not now.
                 let stored = unsafe { (*slot.waker.get()).assume_init_ref() };
                 if stored.will_wake(cx.waker()) {
                     return Poll::Pending;
                 }
-                // Take the old waker back before replacing it; only `REPLIED` can have
-                // come in meanwhile, and then the reply is there.
-                if slot
-                    .state
-                    .compare_exchange(state, state & !WAKER, Ordering::AcqRel, Ordering::Acquire)
-                    .is_err()
-                {
-                    // SAFETY: the failed exchange saw `REPLIED`, with acquire ordering.
-                    return Poll::Ready(unsafe { this.take() });
+                // Take the old waker back before replacing it. The exchange fails if the
+                // reply or the deadline came in meanwhile: look again.
+                if let Err(actual) = slot.state.compare_exchange(
+                    state,
+                    state & !WAKER,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    state = actual;
+                    continue;
                 }
                 state &= !WAKER;
-                // SAFETY: `WAKER` is clear and `REPLIED` was not set: the replier will
-                // not read the waker; it is this half's to drop.
+                // SAFETY: `WAKER` is clear and nothing else was set: neither the replier
+                // nor the watcher reads the waker; it is this half's to drop.
                 drop(unsafe { (*slot.waker.get()).assume_init_read() });
             }
-            // SAFETY: `WAKER` and `REPLIED` are clear: the replier does not read the cell.
+            // SAFETY: `WAKER`, `REPLIED` and `TIMED_OUT` are clear: nobody else reads the
+            // cell.
             unsafe { (*slot.waker.get()).write(cx.waker().clone()) };
-            if slot
-                .state
-                .compare_exchange(state, state | WAKER, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-            {
-                return Poll::Pending;
+            match slot.state.compare_exchange(
+                state,
+                state | WAKER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Poll::Pending,
+                Err(actual) => {
+                    // The reply or the deadline came first, without seeing this waker:
+                    // it is this half's to drop.
+                    // SAFETY: written just above and never published.
+                    drop(unsafe { (*slot.waker.get()).assume_init_read() });
+                    state = actual;
+                }
             }
-            // The reply came first, without seeing this waker: it is this half's to drop.
-            // SAFETY: written just above and never published.
-            drop(unsafe { (*slot.waker.get()).assume_init_read() });
         }
-        // SAFETY: `REPLIED` was seen with acquire ordering; a reply is taken once.
-        Poll::Ready(unsafe { this.take() })
     }
 }
 
@@ -272,6 +357,66 @@ impl<R> Drop for Reply<R> {
         };
         // SAFETY: both halves are done; the payload left before the replier did.
         unsafe { free::<R>(self.node, last) };
+    }
+}
+
+/// An ask's reply, waited for within a coarse deadline that fires through the reply
+/// slot: the deadline table keeps no waker of its own (see [`CoarseTarget`]), only a
+/// pointer to the node.
+pub(crate) struct WatchedReply<'a, R> {
+    // Declared before `reply`, so dropped first: the watcher cannot fire into the node
+    // once the watch is gone, and the node lives until `reply` is gone.
+    watch: Option<CoarseWatch<'a>>,
+    reply: Reply<R>,
+    clock: &'a CoarseClock,
+    timeout: Duration,
+}
+
+impl<'a, R> WatchedReply<'a, R> {
+    /// Waits for `reply` at most `timeout` (or up to a coarse resolution more), watched
+    /// by `clock` from the first time the reply is not there yet.
+    pub(crate) fn new(reply: Reply<R>, clock: &'a CoarseClock, timeout: Duration) -> Self {
+        Self {
+            watch: None,
+            reply,
+            clock,
+            timeout,
+        }
+    }
+}
+
+impl<R> Future for WatchedReply<'_, R> {
+    type Output = Result<R, NoReply>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.reply).poll(cx);
+        if poll.is_pending() && this.watch.is_none() {
+            // SAFETY: `fire` touches only the node's slot, which lives until `reply` is
+            // dropped, after the watch; the slot's state makes it sound on any thread.
+            let target = unsafe { CoarseTarget::new(this.reply.node.cast(), fire::<R>) };
+            this.watch = Some(this.clock.watch(this.timeout, target));
+        }
+        poll
+    }
+}
+
+/// Fires an ask's deadline: marks the slot timed out, and returns the asker's waker if
+/// it waits.
+///
+/// # Safety
+///
+/// `node` must be a live ask node with reply type `R`.
+unsafe fn fire<R>(node: NonNull<()>) -> Option<Waker> {
+    // SAFETY: caller's contract.
+    let slot = unsafe { slot::<R>(node.cast()) };
+    let before = slot.state.fetch_or(TIMED_OUT, Ordering::AcqRel);
+    if before & WAKER != 0 && before & REPLIED == 0 {
+        // SAFETY: `TIMED_OUT` is set with `WAKER`: the asker can no longer replace the
+        // waker, and the replier only reads it.
+        Some(unsafe { (*slot.waker.get()).assume_init_ref() }.clone())
+    } else {
+        None
     }
 }
 
@@ -549,6 +694,99 @@ mod tests {
         // SAFETY: the node owns its payload; nothing took it.
         unsafe { AskNode::<Tracked, Tracked>::drop_unhandled(node) };
         assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_deadline_fired_first_wakes_the_asker_and_the_late_reply_is_dropped() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (node, mut reply) = ask(());
+        let waker = Arc::new(Counting::default());
+        assert!(poll(&mut reply, &waker).is_pending());
+        // SAFETY: the node lives (both halves hold it).
+        let woken = unsafe { fire::<Tracked>(node.cast()) };
+        woken.expect("the waiting asker's waker").wake();
+        assert_eq!(waker.wakes(), 1);
+        assert!(matches!(
+            poll(&mut reply, &waker),
+            Poll::Ready(Err(NoReply::TimedOut))
+        ));
+        drop(reply);
+        // SAFETY: the node was made with a `()` payload.
+        let ((), replier) = unsafe { AskNode::<Tracked, ()>::take(node) };
+        replier.send(Ok(Tracked(Arc::clone(&drops))));
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the late reply was dropped"
+        );
+        assert_eq!(waker.wakes(), 1, "and woke nobody: the asker had left");
+        assert_eq!(Arc::strong_count(&waker), 1, "every waker let go");
+    }
+
+    #[test]
+    fn a_reply_that_came_before_the_deadline_wins() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (node, mut reply) = ask(());
+        let waker = Arc::new(Counting::default());
+        assert!(poll(&mut reply, &waker).is_pending());
+        // SAFETY: the node was made with a `()` payload.
+        let ((), replier) = unsafe { AskNode::<Tracked, ()>::take(node) };
+        replier.send(Ok(Tracked(Arc::clone(&drops))));
+        // SAFETY: the asker still holds the node.
+        let woken = unsafe { fire::<Tracked>(node.cast()) };
+        assert!(woken.is_none(), "the replier already woke the asker");
+        assert!(matches!(poll(&mut reply, &waker), Poll::Ready(Ok(_))));
+        drop(reply);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert_eq!(Arc::strong_count(&waker), 1);
+    }
+
+    #[test]
+    fn an_asker_replacing_its_waker_as_the_deadline_fires_sees_the_timeout() {
+        let (node, mut reply) = ask(());
+        let first = Arc::new(Counting::default());
+        assert!(poll(&mut reply, &first).is_pending());
+        // SAFETY: the node lives.
+        let woken = unsafe { fire::<Tracked>(node.cast()) };
+        assert!(woken.is_some());
+        // A poll with another waker now must not replace the waker the watcher read.
+        let second = Arc::new(Counting::default());
+        assert!(matches!(
+            poll(&mut reply, &second),
+            Poll::Ready(Err(NoReply::TimedOut))
+        ));
+        assert_eq!(Arc::strong_count(&second), 1, "the new waker was not kept");
+        drop(woken);
+        drop(reply);
+        // SAFETY: the node was made with a `()` payload.
+        let ((), replier) = unsafe { AskNode::<Tracked, ()>::take(node) };
+        drop(replier);
+        assert_eq!(Arc::strong_count(&first), 1, "the node let its waker go");
+    }
+
+    #[test]
+    fn a_thread_reuses_the_memory_of_its_last_ask_node() {
+        let round = || {
+            let (node, mut reply) = ask(());
+            // SAFETY: the node was made with a `()` payload.
+            let ((), replier) = unsafe { AskNode::<Tracked, ()>::take(node) };
+            replier.send(Err(NoReply::Dropped));
+            assert!(matches!(
+                poll(&mut reply, &Arc::new(Counting::default())),
+                Poll::Ready(Err(NoReply::Dropped))
+            ));
+            drop(reply);
+            node
+        };
+        let first = round();
+        assert_eq!(round(), first, "the freed node's memory came back");
+        // A node of another layout does not take it, nor is it lost.
+        let (other, other_reply) = ask([0_u64; 8]);
+        assert_ne!(other.cast::<u8>(), first.cast::<u8>());
+        drop(other_reply);
+        // SAFETY: the node owns its payload; nothing took it.
+        unsafe { AskNode::<Tracked, [u64; 8]>::drop_unhandled(other) };
+        assert_eq!(round(), first);
     }
 
     /// Replier and asker on two threads, the asker polling as it likes and sometimes giving
