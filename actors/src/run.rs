@@ -244,9 +244,12 @@ async fn stop<A: Actor>(
     cell: &ActorCell,
     reason: ExitReason,
 ) -> ExitReason {
-    let mut stopping = Box::pin(async { actor.on_stop(ctx, &reason).await });
-    let outcome = Guarded::new(&mut stopping, cell).await;
-    drop(stopping);
+    // Pinned in place: the step that runs this is boxed already, and a box of its own
+    // would cost every stopping actor an allocation.
+    let outcome = {
+        let mut stopping = std::pin::pin!(async { actor.on_stop(ctx, &reason).await });
+        Guarded::new(&mut stopping, cell).await
+    };
     match outcome {
         Outcome::Done(()) => reason,
         Outcome::Panicked(message) => ExitReason::Panicked(PanicReport::new("on_stop", message)),
