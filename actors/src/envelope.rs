@@ -138,8 +138,9 @@ impl<A: Actor> Envelope<A> {
     }
 
     /// Puts an ask in a node of its own, with the slot for its reply, and returns the
-    /// asker's half of that slot. Never reuses a handled message's memory: the asker frees
-    /// the node on the thread that allocated it.
+    /// asker's half of that slot. Never the memory of a handled `tell`: ask nodes live
+    /// until the asker has the reply, and go to the freeing thread's spare (see
+    /// `reply.rs`).
     fn new_ask<M, S>(ask: Ask<M, S>) -> (Self, Reply<M::Reply>)
     where
         A: Handler<M>,

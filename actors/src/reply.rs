@@ -2,11 +2,12 @@
 //!
 //! An ask's node (an [`AskNode`]) holds, after the mailbox's header, a reply slot: the
 //! asker's waker and, once the handler returns, the reply. The actor moves the message out
-//! when it dispatches it but leaves the node alone; the asker takes the reply out and the
-//! node goes back to the allocator from the thread that allocated it. So a round trip
-//! costs one allocation and no channel of its own (tokio's `oneshot`, which asks carried
-//! before, was a second allocation and a third of a raw channel's round trip: its
-//! cooperative budget, reference count and state machine).
+//! when it dispatches it but leaves the node alone; the asker takes the reply out, and
+//! whichever of the two is done last frees the node, usually the asker. A thread keeps
+//! the memory of the last ask node it freed for its next ask, so an asker that waits for
+//! each reply allocates nothing, and a round trip needs no channel of its own (tokio's
+//! `oneshot`, which asks carried before, was a second allocation and a third of a raw
+//! channel's round trip: its cooperative budget, reference count and state machine).
 //!
 //! Two halves share the node: the asker's [`Reply`] (a future) and the actor's
 //! [`Replier`]. One byte of state settles who may touch what:
@@ -191,8 +192,8 @@ unsafe fn free<R>(node: NonNull<Header>, state: u8) {
 }
 
 thread_local! {
-    /// The memory of the last ask node this thread was done with, for its next ask. An
-    /// asker that waits for each reply allocates and frees one node per ask on its own
+    /// The memory of the last ask node this thread freed, for its next ask. An asker that
+    /// waits for each reply allocates and frees one node per ask, usually on its own
     /// thread: kept here, that is one thread-local look each way instead of the allocator.
     static SPARE: Spare = const { Spare(Cell::new(None)) };
 }
@@ -223,24 +224,18 @@ fn spare_memory(layout: Layout) -> Option<NonNull<u8>> {
         .flatten()
 }
 
-/// Keeps the memory of a node the thread is done with as its spare, unless it has one;
-/// frees it otherwise.
+/// Keeps the memory of a node the thread is done with as its spare, and frees the spare
+/// it replaces (or the memory, once the thread's spare is gone with the thread).
 ///
 /// # Safety
 ///
 /// `memory` must be allocated with `layout` and be nobody's.
 unsafe fn keep_or_dealloc(memory: NonNull<u8>, layout: Layout) {
-    let kept = SPARE
-        .try_with(|spare| {
-            if spare.0.get().is_some() {
-                return false;
-            }
-            spare.0.set(Some((memory, layout)));
-            true
-        })
-        .unwrap_or(false);
-    if !kept {
-        // SAFETY: caller's contract.
+    let freed = SPARE
+        .try_with(|spare| spare.0.replace(Some((memory, layout))))
+        .unwrap_or(Some((memory, layout)));
+    if let Some((memory, layout)) = freed {
+        // SAFETY: caller's contract, or the replaced spare, which is nobody's.
         unsafe { std::alloc::dealloc(memory.as_ptr(), layout) };
     }
 }
@@ -765,34 +760,40 @@ mod tests {
     }
 
     #[test]
-    fn a_thread_reuses_the_memory_of_its_last_ask_node() {
-        let round = || {
-            let (node, mut reply) = ask(());
-            // SAFETY: the node was made with a `()` payload.
-            let ((), replier) = unsafe { AskNode::<Tracked, ()>::take(node) };
-            replier.send(Err(NoReply::Dropped));
-            assert!(matches!(
-                poll(&mut reply, &Arc::new(Counting::default())),
-                Poll::Ready(Err(NoReply::Dropped))
-            ));
-            drop(reply);
-            node
-        };
-        let first = round();
-        assert_eq!(round(), first, "the freed node's memory came back");
-        // A node of another layout does not take it, nor is it lost.
-        let (other, other_reply) = ask([0_u64; 8]);
-        assert_ne!(other.cast::<u8>(), first.cast::<u8>());
-        drop(other_reply);
+    fn a_thread_keeps_the_memory_of_the_last_ask_node_it_freed() {
+        fn spare() -> Option<(NonNull<u8>, Layout)> {
+            SPARE.with(|spare| spare.0.get())
+        }
+        let small = AskNode::<Tracked, ()>::LAYOUT;
+        let large = AskNode::<Tracked, [u64; 8]>::LAYOUT;
+        // A finished round trip leaves its node's memory as the thread's spare.
+        let (first, reply) = ask(());
+        drop(reply);
         // SAFETY: the node owns its payload; nothing took it.
+        unsafe { AskNode::<Tracked, ()>::drop_unhandled(first) };
+        assert_eq!(spare(), Some((first.cast(), small)));
+        // The next ask of that layout takes it.
+        let (second, reply) = ask(());
+        assert_eq!(second, first);
+        assert_eq!(spare(), None);
+        drop(reply);
+        // SAFETY: as above.
+        unsafe { AskNode::<Tracked, ()>::drop_unhandled(second) };
+        // An ask of another layout leaves it, and its own node then replaces it.
+        let (other, reply) = ask([0_u64; 8]);
+        assert_ne!(other.cast::<u8>(), first.cast::<u8>());
+        assert_eq!(spare(), Some((first.cast(), small)));
+        drop(reply);
+        // SAFETY: as above.
         unsafe { AskNode::<Tracked, [u64; 8]>::drop_unhandled(other) };
-        assert_eq!(round(), first);
+        assert_eq!(spare(), Some((other.cast(), large)));
     }
 
-    /// Replier and asker on two threads, the asker polling as it likes and sometimes giving
-    /// up: every reply is either taken or dropped, exactly once, and every waker let go.
+    /// Replier, asker and deadline watcher on three threads, the asker polling with a
+    /// different waker each time and sometimes giving up: every reply is either taken or
+    /// dropped, exactly once, and every waker let go.
     #[test]
-    fn asker_and_replier_on_two_threads_agree_on_who_frees() {
+    fn asker_replier_and_watcher_on_three_threads_agree_on_who_frees() {
         const ROUNDS: usize = 20_000;
         let drops = Arc::new(AtomicUsize::new(0));
         let (nodes, to_replier) = mpsc::channel::<SendNode>();
@@ -804,37 +805,70 @@ mod tests {
                 replier.send(Ok(Tracked(Arc::clone(&replier_drops))));
             }
         });
-        let waker = Arc::new(Counting::default());
-        let mut taken = 0;
+        // The watcher fires a node's deadline, then says so: like a `WatchedReply`, the
+        // asker keeps its half until then.
+        let (deadlines, to_watcher) = mpsc::channel::<SendNode>();
+        let (fired, from_watcher) = mpsc::channel::<()>();
+        let watcher = std::thread::spawn(move || {
+            for SendNode(node) in to_watcher {
+                // SAFETY: the asker holds the node until it hears back.
+                if let Some(waker) = unsafe { fire::<Tracked>(node.cast()) } {
+                    waker.wake();
+                }
+                fired.send(()).unwrap();
+            }
+        });
+        let wakers = [Arc::new(Counting::default()), Arc::new(Counting::default())];
+        let (mut taken, mut timed_out, mut polls) = (0, 0, 0_usize);
         for round in 0..ROUNDS {
             let (node, mut reply) = ask(());
             nodes.send(SendNode(node)).unwrap();
-            // Some askers give up at once, some after a poll, the rest wait for the reply.
+            let watched = round % 4 == 3;
+            if watched {
+                deadlines.send(SendNode(node)).unwrap();
+            }
+            // Some askers give up at once, some after a poll, the rest wait for the reply
+            // (or the deadline), polling with the other waker each time.
             match round % 4 {
                 0 => drop(reply),
                 1 => {
-                    let _ = poll(&mut reply, &waker);
+                    let _ = poll(&mut reply, &wakers[0]);
                     drop(reply);
                 }
-                _ => loop {
-                    if let Poll::Ready(result) = poll(&mut reply, &waker) {
-                        assert!(result.is_ok());
-                        taken += 1;
+                _ => {
+                    loop {
+                        polls += 1;
+                        match poll(&mut reply, &wakers[polls % 2]) {
+                            Poll::Ready(Ok(_)) => taken += 1,
+                            Poll::Ready(Err(NoReply::TimedOut)) if watched => timed_out += 1,
+                            Poll::Ready(Err(other)) => panic!("unexpected {other:?}"),
+                            Poll::Pending => {
+                                std::hint::spin_loop();
+                                continue;
+                            }
+                        }
                         break;
                     }
-                    std::hint::spin_loop();
-                },
+                    if watched {
+                        from_watcher.recv().unwrap();
+                    }
+                    drop(reply);
+                }
             }
         }
-        drop(nodes);
+        drop((nodes, deadlines));
         replier.join().unwrap();
-        assert_eq!(taken, ROUNDS / 2);
+        watcher.join().unwrap();
+        assert_eq!(taken + timed_out, ROUNDS / 2);
+        assert!(taken >= ROUNDS / 4, "unwatched asks always get their reply");
         assert_eq!(
             drops.load(Ordering::SeqCst),
             ROUNDS,
             "each reply dropped once"
         );
-        assert_eq!(Arc::strong_count(&waker), 1, "every kept waker let go");
+        for waker in &wakers {
+            assert_eq!(Arc::strong_count(waker), 1, "every kept waker let go");
+        }
     }
 
     struct SendNode(NonNull<Header>);

@@ -145,6 +145,14 @@ impl CoarseTimers {
     }
 
     fn insert(self: &Arc<Self>, due: Due, wake: Wake) -> Key {
+        let key = self.add(due, wake);
+        self.wake_watcher();
+        key
+    }
+
+    /// Adds an entry without waking the watcher: [`wake_watcher`](Self::wake_watcher) must
+    /// follow.
+    fn add(&self, due: Due, wake: Wake) -> Key {
         let shard = home_shard(self.shards.len());
         let index = {
             let mut guard = self.shard(shard);
@@ -172,6 +180,11 @@ impl CoarseTimers {
             }
             index
         };
+        Key { shard, index }
+    }
+
+    /// Starts or wakes the watcher if it waits for entries (one was just added).
+    fn wake_watcher(self: &Arc<Self>) {
         // The watcher sets `idle` before it takes this shard's lock to look for entries.
         // If it took the lock after this entry was added, it sees the entry; if before,
         // its store of `idle` happened before this load (through the lock), which sees
@@ -179,7 +192,6 @@ impl CoarseTimers {
         if self.idle.load(Ordering::SeqCst) && self.idle.swap(false, Ordering::SeqCst) {
             self.start_or_wake();
         }
-        Key { shard, index }
     }
 
     fn start_or_wake(self: &Arc<Self>) {
@@ -468,12 +480,14 @@ impl CoarseClock {
     /// });
     /// ```
     pub fn watch(&self, timeout: Duration, target: CoarseTarget) -> CoarseWatch<'_> {
-        CoarseWatch {
+        // The guard exists before anything else runs: whatever happens next, the entry
+        // leaves the table with it, and never fires into a target that is gone.
+        let watch = CoarseWatch {
             timers: &self.0,
-            key: self
-                .0
-                .insert(Due::After(timeout), Wake::Target(Some(target))),
-        }
+            key: self.0.add(Due::After(timeout), Wake::Target(Some(target))),
+        };
+        self.0.wake_watcher();
+        watch
     }
 }
 
@@ -682,7 +696,9 @@ mod tests {
             let dropped = clock.watch(Duration::from_millis(20), target());
             drop(dropped);
             let _watch = clock.watch(Duration::from_millis(60), target());
-            fired.notified().await;
+            tokio::time::timeout(Duration::from_secs(5), fired.notified())
+                .await
+                .expect("the watch fired");
             assert!(start.elapsed() >= Duration::from_millis(60), "never early");
             // Later ticks do not fire it again, nor the dropped one at all.
             tokio::time::sleep(Duration::from_millis(50)).await;

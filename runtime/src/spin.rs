@@ -7,6 +7,7 @@
 //! read-modify-write less per use. A waiter spins briefly, then yields its thread.
 
 use std::cell::UnsafeCell;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -47,13 +48,18 @@ impl<T> SpinLock<T> {
                 }
             }
         }
-        SpinGuard { lock: self }
+        SpinGuard {
+            lock: self,
+            _not_sync: PhantomData,
+        }
     }
 }
 
 /// Access to a [`SpinLock`]'s value; dropping it releases the lock.
 pub(crate) struct SpinGuard<'a, T> {
     lock: &'a SpinLock<T>,
+    /// Shared only if `T` is `Sync`: a shared guard lends `&T` to several threads.
+    _not_sync: PhantomData<&'a mut T>,
 }
 
 impl<T> Deref for SpinGuard<'_, T> {
