@@ -238,7 +238,12 @@ impl<A: Actor> ActorBuilder<A> {
                 }
             }
             Placement::Strand(strand) if strand.belongs_to(system) => {
-                strand.join(system.handle().bind(span, life));
+                if system.handle().needs_binding(&span) {
+                    strand.join(system.handle().bind(span, life));
+                } else {
+                    // One allocation for the actor's future and its waker.
+                    strand.join(life);
+                }
             }
             Placement::Strand(_) => {
                 tracing::error!(actor = %actor, "actor.strand_of_another_system");

@@ -17,10 +17,11 @@
 //! else (another actor, a timer, a task) pushes the slot onto the strand's shared queue
 //! under a mutex and wakes the runner's tokio task.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -46,8 +47,27 @@ const TURN_TIME: Duration = Duration::from_millis(1);
 /// cooperative budget and at what other threads sent.
 const TURN_CHECK_EVERY: u32 = 64;
 
-/// A member future, boxed so that members of any actor type share one slab.
-pub(crate) type MemberFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// The most newcomers' places a runner keeps between spawns (see [`Runner::take_remote`]).
+const JOINING_KEEP: usize = 64;
+
+/// A member on its way into the strand, not yet given a slot: dropped, it drops its
+/// future.
+struct NewMember(Member);
+
+impl NewMember {
+    fn new<F: Future<Output = ()> + Send + 'static>(shared: &Arc<Shared>, future: F) -> Self {
+        let cell = Arc::new(MemberCell {
+            wake: MemberWake {
+                shared: Arc::clone(shared),
+                entry: AtomicU64::new(0),
+                queued: AtomicBool::new(true),
+            },
+            future: UnsafeCell::new(ManuallyDrop::new(future)),
+        });
+        let waker = Waker::from(Arc::clone(&cell));
+        Self(Member { cell, waker })
+    }
+}
 
 /// A set of actors that run in turns on one task, so that messages between them are handed
 /// over on the same thread.
@@ -151,7 +171,8 @@ impl Strand {
     }
 
     /// Adds a member to the strand, starting its runner if it has none.
-    pub(crate) fn join(&self, member: MemberFuture) {
+    pub(crate) fn join<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
+        let member = NewMember::new(&self.shared, future);
         let (start, waker) = {
             let mut remote = self.shared.lock();
             remote.joining.push(member);
@@ -231,7 +252,7 @@ struct Remote {
     /// Members woken from other threads.
     ready: Vec<Entry>,
     /// Actors spawned onto the strand that its runner has not taken in yet.
-    joining: Vec<MemberFuture>,
+    joining: Vec<NewMember>,
     /// The runner's waker while it waits for work.
     waker: Option<Waker>,
     /// Whether a runner task exists.
@@ -248,6 +269,19 @@ struct Remote {
 struct Entry {
     index: u32,
     generation: u32,
+}
+
+impl Entry {
+    fn pack(self) -> u64 {
+        (u64::from(self.generation) << 32) | u64::from(self.index)
+    }
+
+    fn unpack(packed: u64) -> Self {
+        Self {
+            index: packed as u32,
+            generation: (packed >> 32) as u32,
+        }
+    }
 }
 
 thread_local! {
@@ -323,41 +357,82 @@ fn next_local() -> Option<Entry> {
     TURN.with(|turn| turn.borrow_mut().as_mut()?.queue.pop_front())
 }
 
-/// A member's waker: queues its slot on the strand.
+/// A member's future and what its waker needs, in one allocation: the member's waker is
+/// this `Arc`, so spawning onto a strand allocates once for both. Wakers may outlive the
+/// member; its future is dropped when it ends (by [`Member`]'s drop), the rest with the
+/// last waker.
+struct MemberCell<F: ?Sized> {
+    wake: MemberWake,
+    /// Touched only by the [`Member`] that owns the member, in the runner.
+    future: UnsafeCell<ManuallyDrop<F>>,
+}
+
+// SAFETY: wakers on any thread touch only `wake`, which is made of atomics and the
+// shared state; the future is `Send` and only its one `Member` touches it.
+unsafe impl<F: ?Sized + Send> Sync for MemberCell<F> {}
+
+impl<F: Future<Output = ()> + Send + 'static> Wake for MemberCell<F> {
+    fn wake(self: Arc<Self>) {
+        self.wake.wake();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wake.wake();
+    }
+}
+
+/// What a member's waker needs: queues its slot on the strand.
 struct MemberWake {
     shared: Arc<Shared>,
-    entry: Entry,
+    /// The member's slot, packed ([`Entry::pack`]); set when the runner takes the member
+    /// in, before it is first polled (and so before its waker is handed out).
+    entry: AtomicU64,
     /// Set when the member is queued, cleared just before it is polled, so that a member
     /// woken many times between two polls is queued once.
     queued: AtomicBool,
 }
 
-impl Wake for MemberWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
+impl MemberWake {
+    fn wake(&self) {
         if self.queued.load(Ordering::Acquire) {
             return;
         }
-        if wake_local(self.shared.id(), self.entry) {
+        let entry = Entry::unpack(self.entry.load(Ordering::Relaxed));
+        if wake_local(self.shared.id(), entry) {
             // The runner is this thread, in the middle of its turn (this waker runs in a
             // member's poll or drop), so nothing clears the flag meanwhile. A waker on
             // another thread racing to set it too queues the member a second time, which
             // costs one spurious poll.
             self.queued.store(true, Ordering::Release);
         } else if !self.queued.swap(true, Ordering::AcqRel) {
-            self.shared.wake_remote(self.entry);
+            self.shared.wake_remote(entry);
         }
     }
 }
 
-/// A live member of the strand.
+/// A member of the strand, in one allocation with its waker's state ([`MemberCell`]):
+/// owns its future, which it drops when dropped.
 struct Member {
-    future: MemberFuture,
-    wake: Arc<MemberWake>,
+    cell: Arc<MemberCell<dyn Future<Output = ()> + Send>>,
     waker: Waker,
+}
+
+impl Member {
+    /// Polls the future with the member's own waker.
+    fn poll(&mut self) -> Poll<()> {
+        // SAFETY: only this member touches the future (it is borrowed mutably here), which
+        // lives in the `Arc`, never moves, and is not dropped before the member is.
+        let future = unsafe { Pin::new_unchecked(&mut **self.cell.future.get()) };
+        future.poll(&mut Context::from_waker(&self.waker))
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        // SAFETY: the member owns the future and drops it once, here; wakers that outlive
+        // it never touch it.
+        unsafe { ManuallyDrop::drop(&mut *self.cell.future.get()) };
+    }
 }
 
 /// A slot of the runner's slab.
@@ -375,7 +450,7 @@ struct Runner {
     /// Members to poll, while no turn is on.
     queue: VecDeque<Entry>,
     /// Swapped with [`Remote::joining`] to take newcomers in without allocating.
-    joining: Vec<MemberFuture>,
+    joining: Vec<NewMember>,
     /// Set when the runner ended because it had no members left.
     finished: bool,
 }
@@ -394,7 +469,7 @@ impl Runner {
     }
 
     /// Gives a newcomer a slot and queues its first poll.
-    fn admit(&mut self, future: MemberFuture) {
+    fn admit(&mut self, member: NewMember) {
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -411,17 +486,15 @@ impl Runner {
             index,
             generation: slot.generation,
         };
-        let wake = Arc::new(MemberWake {
-            shared: Arc::clone(&self.shared),
-            entry,
-            queued: AtomicBool::new(true),
-        });
-        let waker = Waker::from(Arc::clone(&wake));
-        slot.member = Some(Member {
-            future,
-            wake,
-            waker,
-        });
+        // Before the first poll hands the waker out; the runner's thread took the member
+        // from the joining list under the lock, after its spawner put it there.
+        let NewMember(member) = member;
+        member
+            .cell
+            .wake
+            .entry
+            .store(entry.pack(), Ordering::Relaxed);
+        slot.member = Some(member);
         self.members += 1;
         self.queue.push_back(entry);
     }
@@ -446,10 +519,14 @@ impl Runner {
         }
         drop(remote);
         let mut joining = std::mem::take(&mut self.joining);
-        for future in joining.drain(..) {
-            self.admit(future);
+        for member in joining.drain(..) {
+            self.admit(member);
         }
-        self.joining = joining;
+        // Kept for the next newcomers, unless a burst of spawns grew it: then let go, so
+        // that a strand's idle actors do not pay for the burst that made them.
+        if joining.capacity() <= JOINING_KEEP {
+            self.joining = joining;
+        }
         None
     }
 
@@ -465,9 +542,8 @@ impl Runner {
             return;
         };
         // Acquire pairs with the waker's release: what it published before waking is seen.
-        member.wake.queued.swap(false, Ordering::AcqRel);
-        let mut cx = Context::from_waker(&member.waker);
-        let ended = match catch_unwind(AssertUnwindSafe(|| member.future.as_mut().poll(&mut cx))) {
+        member.cell.wake.queued.swap(false, Ordering::AcqRel);
+        let ended = match catch_unwind(AssertUnwindSafe(|| member.poll())) {
             Ok(Poll::Pending) => false,
             Ok(Poll::Ready(())) => true,
             Err(_) => {

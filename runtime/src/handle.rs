@@ -213,6 +213,14 @@ impl Handle {
         }
     }
 
+    /// Whether a future polled by an executor of our own must be [bound](Self::bind) to
+    /// run inside `span` and see this system as current: `false` when `span` records
+    /// nothing and the system built the runtime, whose threads already know it. Such an
+    /// executor can then keep the future as it is, without the box.
+    pub fn needs_binding(&self, span: &tracing::Span) -> bool {
+        !(self.inner.config.owns_threads && span.is_disabled())
+    }
+
     /// Boxes `future` so that it runs inside `span` and sees this system as
     /// [current](Self::current) when polled on the system's runtime, as a task from
     /// [`spawn_in_span`](Self::spawn_in_span) does. On a runtime the system built, its
