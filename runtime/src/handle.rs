@@ -217,6 +217,23 @@ impl Handle {
     /// run inside `span` and see this system as current: `false` when `span` records
     /// nothing and the system built the runtime, whose threads already know it. Such an
     /// executor can then keep the future as it is, without the box.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = playhouse_runtime::Builder::new().build().unwrap();
+    /// let handle = runtime.handle();
+    /// assert!(!handle.needs_binding(&tracing::Span::none()));
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// // Attached to a tokio runtime it did not build, the system must travel with the
+    /// // future.
+    /// let attached = playhouse_runtime::Builder::new().attach().unwrap();
+    /// assert!(attached.needs_binding(&tracing::Span::none()));
+    /// # }
+    /// # main();
+    /// ```
     pub fn needs_binding(&self, span: &tracing::Span) -> bool {
         !(self.inner.config.owns_threads && span.is_disabled())
     }
