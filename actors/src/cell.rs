@@ -97,6 +97,32 @@ pub(crate) struct ActorKind {
     pub(crate) supervision: fn() -> Supervision,
 }
 
+/// The fields of a cell that never change once it is made. They live inside the mailbox,
+/// between the actor's end of its queue and the senders' (see `MailboxCore`), where they
+/// keep the two ends on different cache lines at no cost in memory.
+pub(crate) struct CellSettled {
+    id: ActorId,
+    /// The actor's type: its name and how it supervises children.
+    kind: &'static ActorKind,
+    /// The default timeout of asks, in nanoseconds (saturating at 584 years).
+    ask_timeout_nanos: u64,
+    /// The system's coarse clock, which watches the deadlines of asks to this actor.
+    clock: playhouse_runtime::CoarseClock,
+}
+
+impl CellSettled {
+    /// Settled fields for a mailbox made on its own in tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(clock: playhouse_runtime::CoarseClock) -> Self {
+        Self {
+            id: ActorId::next(),
+            kind: KindOf::<crate::actor::Quiet>::KIND,
+            ask_timeout_nanos: 1_000_000_000,
+            clock,
+        }
+    }
+}
+
 /// The [`ActorKind`] of actor type `A`.
 pub(crate) struct KindOf<A>(std::marker::PhantomData<A>);
 
@@ -111,18 +137,12 @@ impl<A: crate::Actor> KindOf<A> {
 // within the crate without a private-interfaces warning; users cannot name it.
 #[allow(unreachable_pub)]
 pub struct ActorCell {
-    id: ActorId,
-    /// The actor's type: its name and how it supervises children.
-    kind: &'static ActorKind,
-    /// The default timeout of asks, in nanoseconds (saturating at 584 years).
-    ask_timeout_nanos: u64,
-    /// The system's coarse clock, which watches the deadlines of asks to this actor.
-    clock: playhouse_runtime::CoarseClock,
     signals: AtomicU16,
     /// Where this actor sits among its parent's children (see `Children`); written and
     /// read under the parent's relations lock. `u32::MAX`: too far to keep.
     sibling: AtomicU32,
-    /// The mailbox: its queue and counters live here, so a reference is one pointer.
+    /// The mailbox: its queue and counters live here, so a reference is one pointer. The
+    /// cell's settled fields ([`CellSettled`]) live inside it, between the queue's ends.
     mailbox: MailboxCore,
     /// Wakes the actor's task when a signal or mail arrives while it waits: a lock-free slot
     /// for the task's waker, registered each time it is about to wait (for free when
@@ -146,19 +166,23 @@ impl ActorCell {
         Self {
             parent,
             relations: Mutex::new(None),
-            id: ActorId::next(),
-            kind,
-            ask_timeout_nanos: u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX),
-            clock,
             signals: AtomicU16::new(0),
             sibling: AtomicU32::new(u32::MAX),
-            mailbox: MailboxCore::new(mailbox),
+            mailbox: MailboxCore::new(
+                mailbox,
+                CellSettled {
+                    id: ActorId::next(),
+                    kind,
+                    ask_timeout_nanos: u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX),
+                    clock,
+                },
+            ),
             idle: IdleWaker::new(),
         }
     }
 
     pub(crate) fn id(&self) -> ActorId {
-        self.id
+        self.settled().id
     }
 
     /// This actor's place among its parent's children, if it was small enough to keep.
@@ -176,16 +200,20 @@ impl ActorCell {
     }
 
     pub(crate) fn type_name(&self) -> &'static str {
-        (self.kind.type_name)()
+        (self.settled().kind.type_name)()
     }
 
     pub(crate) fn ask_timeout(&self) -> Duration {
-        Duration::from_nanos(self.ask_timeout_nanos)
+        Duration::from_nanos(self.settled().ask_timeout_nanos)
     }
 
     /// The coarse clock of the actor's system.
     pub(crate) fn clock(&self) -> &playhouse_runtime::CoarseClock {
-        &self.clock
+        &self.settled().clock
+    }
+
+    fn settled(&self) -> &CellSettled {
+        self.mailbox.cell_settled()
     }
 
     pub(crate) fn mailbox(&self) -> &MailboxCore {
@@ -237,7 +265,7 @@ impl ActorCell {
 
     /// Returns how this actor supervises its children.
     pub(crate) fn supervision(&self) -> Supervision {
-        (self.kind.supervision)()
+        (self.settled().kind.supervision)()
     }
 
     pub(crate) fn parent(&self) -> Option<Arc<ActorCell>> {
@@ -423,7 +451,7 @@ impl ActorCell {
 
 impl fmt::Display for ActorCell {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", short_type_name(self.type_name()), self.id)
+        write!(f, "{}{}", short_type_name(self.type_name()), self.id())
     }
 }
 

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::actor::Actor;
-use crate::cell::ActorCell;
+use crate::cell::{ActorCell, CellSettled};
 use crate::envelope::{Dispatch, Envelope};
 use queue::{Pop, Queue};
 use room::Room;
@@ -117,26 +117,51 @@ const WAKE_RUN: usize = 64;
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
 /// The mailbox state kept in an actor's cell: the queue and its counters.
+///
+/// `repr(C)`, in three parts: what the actor writes per message (`taken`, and the queue's
+/// consumer end), then fields nobody writes while messages flow (the queue's gap, see
+/// [`Settled`]), then what senders write. The actor and a sender on two cores then never
+/// write the same cache line per message.
+#[repr(C)]
 pub(crate) struct MailboxCore {
-    queue: Queue,
+    /// Messages the actor has taken out (a wrapping count, written by the actor only).
+    taken: AtomicUsize,
+    queue: Queue<Settled>,
     /// Reservations ever made (a wrapping count), plus [`CLOSED`]. A reservation is either
     /// a message in the queue or one a sender is about to push.
     reserved: AtomicUsize,
-    /// Messages the actor has taken out (a wrapping count, written by the actor only).
-    taken: AtomicUsize,
-    /// The capacity, or `usize::MAX` for an unbounded mailbox.
-    capacity: usize,
     /// Set by the actor just before it sleeps on an empty mailbox; a sender that finds it
     /// set clears it and wakes the actor. A busy actor costs its senders no wake-up.
     parked: AtomicBool,
-    /// Senders of a bounded mailbox that wait for room (made by the first to wait).
-    room: Room,
     room_waiters: AtomicU32,
     /// The memory of handled messages, headers intact and payloads moved out, on its way
     /// back to the senders (see `spares.rs`): a steady stream of messages then cycles
     /// between senders and actor mostly without the allocator (0.03 allocations per
     /// `tell`, where each one cost a `malloc` and a `free` on another thread).
     spares: Spares,
+}
+
+// Checked as the crate builds: what the actor writes per message (`taken`, then the
+// queue's head) and what its senders write (the queue's tail, then the reservation) are a
+// cache line apart, whatever the layout of the settled fields between them.
+const _: () = {
+    assert!(std::mem::offset_of!(MailboxCore, taken) == 0);
+    assert!(Queue::<Settled>::ENDS_APART >= 64);
+    assert!(
+        std::mem::offset_of!(MailboxCore, reserved)
+            >= std::mem::offset_of!(MailboxCore, queue) + std::mem::size_of::<Queue<Settled>>()
+    );
+};
+
+/// What lies between the actor's end of the queue and its senders' (see
+/// [`Queue::gap`](queue::Queue)): the mailbox's and the cell's fields that are set once.
+pub(crate) struct Settled {
+    /// The capacity, or `usize::MAX` for an unbounded mailbox.
+    capacity: usize,
+    /// Senders of a bounded mailbox that wait for room (made by the first to wait).
+    room: Room,
+    /// The cell's own settled fields.
+    pub(crate) cell: CellSettled,
 }
 
 /// Why a place could not be reserved right away.
@@ -146,14 +171,21 @@ pub(crate) enum TryReserveError {
 }
 
 impl MailboxCore {
-    pub(crate) fn new(mailbox: Mailbox) -> Self {
+    /// The cell's settled fields, which live in the queue's gap.
+    pub(crate) fn cell_settled(&self) -> &CellSettled {
+        &self.queue.gap.cell
+    }
+
+    pub(crate) fn new(mailbox: Mailbox, cell: CellSettled) -> Self {
         Self {
-            queue: Queue::new(),
-            reserved: AtomicUsize::new(0),
             taken: AtomicUsize::new(0),
-            capacity: mailbox.capacity.unwrap_or(usize::MAX),
+            queue: Queue::with_gap(Settled {
+                capacity: mailbox.capacity.unwrap_or(usize::MAX),
+                room: Room::new(),
+                cell,
+            }),
+            reserved: AtomicUsize::new(0),
             parked: AtomicBool::new(false),
-            room: Room::new(),
             room_waiters: AtomicU32::new(0),
             spares: Spares::new(),
         }
@@ -166,7 +198,7 @@ impl MailboxCore {
     }
 
     fn bounded(&self) -> bool {
-        self.capacity != usize::MAX
+        self.queue.gap.capacity != usize::MAX
     }
 
     /// How many messages are queued (or being pushed).
@@ -195,7 +227,7 @@ impl MailboxCore {
                 return Err(TryReserveError::Closed);
             }
             let queued = current.wrapping_sub(self.taken.load(Ordering::SeqCst)) & !CLOSED;
-            if queued >= self.capacity {
+            if queued >= self.queue.gap.capacity {
                 return Err(TryReserveError::Full);
             }
             match self.reserved.compare_exchange_weak(
@@ -220,7 +252,7 @@ impl MailboxCore {
                 Err(TryReserveError::Closed) => return Err(()),
                 Err(TryReserveError::Full) => {}
             }
-            let mut notified = pin!(self.room.get_or_make().notified());
+            let mut notified = pin!(self.queue.gap.room.get_or_make().notified());
             notified.as_mut().enable();
             let _waiting = RoomWaiter::new(&self.room_waiters);
             // Look again now that a taker will see this waiter (or has already made room).
@@ -250,9 +282,10 @@ impl MailboxCore {
     fn made_room(&self) {
         if self.bounded()
             && self.room_waiters.load(Ordering::SeqCst) > 0
-            && self.free_room() >= (self.capacity - self.capacity / 2).min(WAKE_RUN)
+            && self.free_room()
+                >= (self.queue.gap.capacity - self.queue.gap.capacity / 2).min(WAKE_RUN)
         {
-            self.room.notify_waiters();
+            self.queue.gap.room.notify_waiters();
         }
     }
 
@@ -263,7 +296,7 @@ impl MailboxCore {
     /// unused. One sequentially consistent load when nobody waits.
     pub(crate) fn release_waiters(&self) {
         if self.bounded() && self.room_waiters.load(Ordering::SeqCst) > 0 && self.free_room() > 0 {
-            self.room.notify_waiters();
+            self.queue.gap.room.notify_waiters();
         }
     }
 
@@ -271,7 +304,7 @@ impl MailboxCore {
     fn free_room(&self) -> usize {
         let reserved = self.reserved.load(Ordering::SeqCst) & !CLOSED;
         let queued = reserved.wrapping_sub(self.taken.load(Ordering::SeqCst)) & !CLOSED;
-        self.capacity.saturating_sub(queued)
+        self.queue.gap.capacity.saturating_sub(queued)
     }
 
     /// Pushes an envelope into a reserved place and wakes the actor if it sleeps.
@@ -293,7 +326,7 @@ impl MailboxCore {
         // (all sequentially consistent): if none is counted now, any later one sees the
         // close on that look. Most mailboxes close with nobody waiting, and skip the lock.
         if self.room_waiters.load(Ordering::SeqCst) > 0 {
-            self.room.notify_waiters();
+            self.queue.gap.room.notify_waiters();
         }
     }
 
@@ -670,6 +703,15 @@ mod tests {
     }
 
     /// The actor takes one message out.
+    /// A mailbox on its own, outside any cell.
+    fn core_of(mailbox: Mailbox) -> MailboxCore {
+        let runtime = playhouse_runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime builds");
+        let clock = runtime.handle().coarse_clock().clone();
+        MailboxCore::new(mailbox, CellSettled::for_tests(clock))
+    }
+
     fn take_one(core: &MailboxCore) {
         core.taken.fetch_add(1, Ordering::SeqCst);
         core.made_room();
@@ -677,7 +719,7 @@ mod tests {
 
     #[test]
     fn waiting_senders_wake_together_once_half_the_room_is_free() {
-        let core = MailboxCore::new(Mailbox::bounded(4));
+        let core = core_of(Mailbox::bounded(4));
         fill(&core, 4);
         assert!(matches!(
             core.try_reserve_place(),
@@ -698,7 +740,7 @@ mod tests {
 
     #[test]
     fn a_large_mailbox_wakes_its_waiters_after_a_run_not_half_its_capacity() {
-        let core = MailboxCore::new(Mailbox::bounded(256));
+        let core = core_of(Mailbox::bounded(256));
         fill(&core, 256);
         let waiter = waiter(&core);
         // Places freed by the actor taking messages: the waiter wakes at the run's end.
@@ -712,7 +754,7 @@ mod tests {
 
     #[test]
     fn an_actor_about_to_wait_releases_waiters_for_any_free_place() {
-        let core = MailboxCore::new(Mailbox::bounded(8));
+        let core = core_of(Mailbox::bounded(8));
         fill(&core, 8);
         let mut waiter = waiter(&core);
         // Full: nothing to release.
@@ -728,7 +770,7 @@ mod tests {
 
     #[test]
     fn a_mailbox_of_one_wakes_its_waiter_for_the_one_place() {
-        let core = MailboxCore::new(Mailbox::bounded(1));
+        let core = core_of(Mailbox::bounded(1));
         fill(&core, 1);
         let mut waiter = waiter(&core);
         core.unreserve();
@@ -738,7 +780,7 @@ mod tests {
 
     #[test]
     fn a_place_given_back_unused_releases_waiters_at_once() {
-        let core = MailboxCore::new(Mailbox::bounded(4));
+        let core = core_of(Mailbox::bounded(4));
         fill(&core, 4);
         let waiter = waiter(&core);
         core.unreserve();
@@ -747,7 +789,7 @@ mod tests {
 
     #[test]
     fn closing_releases_waiters_with_an_error() {
-        let core = MailboxCore::new(Mailbox::bounded(2));
+        let core = core_of(Mailbox::bounded(2));
         fill(&core, 2);
         let mut waiter = waiter(&core);
         core.close();

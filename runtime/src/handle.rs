@@ -222,17 +222,18 @@ impl Handle {
     ///
     /// ```
     /// let runtime = playhouse_runtime::Builder::new().build().unwrap();
-    /// let handle = runtime.handle();
-    /// assert!(!handle.needs_binding(&tracing::Span::none()));
+    /// assert!(!runtime.handle().needs_binding(&tracing::Span::none()));
     ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
     /// // Attached to a tokio runtime it did not build, the system must travel with the
     /// // future.
-    /// let attached = playhouse_runtime::Builder::new().attach().unwrap();
-    /// assert!(attached.needs_binding(&tracing::Span::none()));
-    /// # }
-    /// # main();
+    /// let tokio = tokio::runtime::Builder::new_current_thread()
+    ///     .enable_all()
+    ///     .build()
+    ///     .unwrap();
+    /// tokio.block_on(async {
+    ///     let attached = playhouse_runtime::Builder::new().attach().unwrap();
+    ///     assert!(attached.needs_binding(&tracing::Span::none()));
+    /// });
     /// ```
     pub fn needs_binding(&self, span: &tracing::Span) -> bool {
         !(self.inner.config.owns_threads && span.is_disabled())

@@ -80,28 +80,47 @@ pub(crate) enum Pop {
 ///
 /// A null `head` or `tail` stands for the embedded stub node, so the queue can be built
 /// before it has its final address (it lives inside the actor's reference-counted cell).
-pub(crate) struct Queue {
-    /// The most recently pushed node (producers swap themselves in here).
-    tail: AtomicPtr<Header>,
+#[repr(C)]
+pub(crate) struct Queue<G = ()> {
     /// The oldest node (consumer only; atomic merely to be shareable).
     head: AtomicPtr<Header>,
     stub: Header,
+    /// What the queue's owner keeps between the consumer's end and the producers': fields
+    /// nobody writes while messages flow, enough of them (64 bytes or more) that `head`
+    /// and `tail` never share a cache line, wherever the queue starts.
+    pub(crate) gap: G,
+    /// The most recently pushed node (producers swap themselves in here).
+    tail: AtomicPtr<Header>,
 }
 
 // SAFETY: nodes are handed between threads only through the atomics above; payloads are
 // `Send` (checked where envelopes are built); the consumer side is serialised by the
 // contract of `pop`.
-unsafe impl Send for Queue {}
+unsafe impl<G: Send> Send for Queue<G> {}
 // SAFETY: as for `Send`: shared access is atomics for producers and `pop`'s contract for the
 // one consumer.
-unsafe impl Sync for Queue {}
+unsafe impl<G: Sync> Sync for Queue<G> {}
 
 impl Queue {
+    #[cfg(test)]
     pub(crate) const fn new() -> Self {
+        Self::with_gap(())
+    }
+}
+
+impl<G> Queue<G> {
+    /// The bytes between the end of `head` and the start of `tail`: at least 64 keeps
+    /// them on different cache lines wherever the queue starts.
+    pub(crate) const ENDS_APART: usize = std::mem::offset_of!(Self, tail)
+        - std::mem::offset_of!(Self, head)
+        - std::mem::size_of::<AtomicPtr<Header>>();
+
+    pub(crate) const fn with_gap(gap: G) -> Self {
         Self {
-            tail: AtomicPtr::new(ptr::null_mut()),
             head: AtomicPtr::new(ptr::null_mut()),
             stub: Header::new(&STUB),
+            gap,
+            tail: AtomicPtr::new(ptr::null_mut()),
         }
     }
 
@@ -203,7 +222,7 @@ impl Queue {
     }
 }
 
-impl Drop for Queue {
+impl<G> Drop for Queue<G> {
     fn drop(&mut self) {
         // No producer is left (they all hold the cell this queue lives in), so the queue
         // is consistent: free whatever was never taken out.
