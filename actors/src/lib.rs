@@ -127,6 +127,7 @@ mod error;
 mod exit;
 mod future_slot;
 mod idle_waker;
+mod kick;
 mod mailbox;
 mod message;
 pub mod pool;

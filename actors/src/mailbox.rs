@@ -316,6 +316,9 @@ impl MailboxCore {
         // before its last look at the queue: one of the two sees the other.
         if self.parked.load(Ordering::SeqCst) && self.parked.swap(false, Ordering::SeqCst) {
             cell.wake_idle();
+            crate::kick::woke();
+        } else {
+            crate::kick::sent();
         }
     }
 

@@ -189,8 +189,14 @@ impl Strand {
                     .handle
                     .spawn_in_span(tracing::Span::none(), runner),
             );
+            crate::kick::woke();
         } else if let Some(waker) = waker {
             waker.wake();
+            crate::kick::woke();
+        } else {
+            // The runner is awake (or waiting behind this very thread): a newcomer counts
+            // as a message sent to it.
+            crate::kick::sent();
         }
     }
 }

@@ -126,6 +126,39 @@ fn a_busy_actor_yields_after_its_message_budget() {
 }
 
 #[test]
+fn an_actor_woken_by_a_sender_that_never_waits_runs_beside_it() {
+    // tokio runs a woken task next on the waking worker, once the waker yields. A sender
+    // that never waits would keep the actor it woke from running until it is done; the
+    // actor must start on the other worker meanwhile.
+    let runtime = Builder::new().worker_threads(2).build().unwrap();
+    let handled = runtime.block_on(async {
+        let handled = Arc::new(AtomicUsize::new(0));
+        let actor = Busy::builder().mailbox(Mailbox::unbounded()).spawn(Busy {
+            handled: Arc::clone(&handled),
+        });
+        // Started and waiting for mail, so the sender's first tell wakes it.
+        actor.ask(Tick).await.unwrap();
+        let seen = Arc::clone(&handled);
+        let sender = tokio::spawn(async move {
+            // Up to ten million tells, never waiting: far more than it takes an idle worker
+            // to pick the actor up, and it stops as soon as the actor has handled one.
+            for sent in 1..=10_000_000_u64 {
+                actor.try_tell(Tick).unwrap();
+                if sent % 1_024 == 0 && seen.load(Ordering::Relaxed) > 1 {
+                    return sent;
+                }
+            }
+            panic!("the actor handled nothing while its sender kept sending");
+        });
+        let sent = sender.await.unwrap();
+        assert!(sent < 10_000_000);
+        handled.load(Ordering::Relaxed)
+    });
+    assert!(handled > 1);
+    assert!(runtime.shutdown().is_clean());
+}
+
+#[test]
 fn the_runtime_reports_its_message_budget() {
     let runtime = Builder::new_current_thread()
         .message_budget(7)

@@ -496,6 +496,53 @@ fn tally_on(strand: &Strand) -> ActorRef<Tally> {
         })
 }
 
+/// Counts its starts.
+struct Starter;
+
+impl Actor for Starter {
+    type Args = Arc<AtomicUsize>;
+    type Error = std::convert::Infallible;
+
+    async fn on_start(
+        started: Arc<AtomicUsize>,
+        _ctx: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        started.fetch_add(1, Ordering::Relaxed);
+        Ok(Starter)
+    }
+}
+
+#[test]
+fn actors_spawned_onto_a_strand_by_a_task_that_never_waits_start_meanwhile() {
+    // The spawner's first spawn wakes the strand's runner, which tokio would run on the
+    // spawner's worker once the spawner yields; a spawner that never yields must not keep
+    // it from starting its actors on the other worker.
+    two_workers().block_on(async {
+        let started = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&started);
+        let spawner = tokio::spawn(async move {
+            let strand = Strand::new();
+            let mut actors = Vec::new();
+            for spawned in 1..=100_000_usize {
+                actors.push(Starter::builder().strand(&strand).spawn(Arc::clone(&seen)));
+                if spawned % 256 == 0 && seen.load(Ordering::Relaxed) > 0 {
+                    return actors;
+                }
+            }
+            panic!("no actor started while its spawner kept spawning");
+        });
+        let actors = spawner.await.unwrap();
+        assert!(actors.len() < 100_000);
+        for actor in &actors {
+            actor.stop();
+        }
+        for actor in &actors {
+            assert_eq!(actor.wait().await, ExitReason::Normal);
+        }
+        assert_eq!(started.load(Ordering::Relaxed), actors.len());
+    });
+}
+
 #[test]
 fn wakes_from_many_threads_and_from_the_strand_itself_lose_nothing() {
     two_workers().block_on(async {
