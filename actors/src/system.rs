@@ -133,12 +133,12 @@ impl System {
     /// `#[playhouse::main]`, `#[playhouse::test]`, an actor, or a task the system spawned.
     #[track_caller]
     pub fn current() -> Self {
-        Self::from_handle(&Handle::current())
+        Self::of(Handle::current())
     }
 
     /// Returns the system running the current task, if any.
     pub fn try_current() -> Option<Self> {
-        Handle::try_current().map(|handle| Self::from_handle(&handle))
+        Handle::try_current().map(Self::of)
     }
 
     /// Makes a system on the tokio runtime this task runs on, such as `#[tokio::main]`'s.
@@ -182,17 +182,22 @@ impl System {
 
     /// Returns the actor system of a runtime handle, creating it on first use.
     pub fn from_handle(handle: &Handle) -> Self {
-        let extensions = handle.extensions();
+        Self::of(handle.clone())
+    }
+
+    /// [`from_handle`](Self::from_handle), keeping the handle it is given.
+    fn of(handle: Handle) -> Self {
         // The common case, on every `spawn` from outside an actor: the system exists.
-        if let Some(slot) = extensions.get::<StateSlot>() {
-            let state = Arc::clone(&slot.0);
-            if state.shutdown_hook.load(Ordering::Acquire) {
-                return Self {
-                    handle: handle.clone(),
-                    state,
-                };
-            }
+        let existing = handle.extensions().with(|slot: &StateSlot| {
+            slot.0
+                .shutdown_hook
+                .load(Ordering::Acquire)
+                .then(|| Arc::clone(&slot.0))
+        });
+        if let Some(Some(state)) = existing {
+            return Self { handle, state };
         }
+        let extensions = handle.extensions();
         // Read the settings before get_or_insert_with: it holds a lock on the map.
         let config = extensions
             .get::<SystemConfig>()
@@ -224,10 +229,7 @@ impl System {
             let weak = Arc::downgrade(&state);
             handle.on_shutdown(move |deadline| stop_all(weak, deadline));
         }
-        Self {
-            handle: handle.clone(),
-            state,
-        }
+        Self { handle, state }
     }
 
     /// Returns the runtime handle underneath.
