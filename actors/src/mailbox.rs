@@ -315,8 +315,10 @@ impl MailboxCore {
         // The push's swap is sequentially consistent, as is the actor's `parked` store
         // before its last look at the queue: one of the two sees the other.
         if self.parked.load(Ordering::SeqCst) && self.parked.swap(false, Ordering::SeqCst) {
-            cell.wake_idle();
+            // Noted first: waking a strand's member counts again, as a send to its runner
+            // when the runner is awake already.
             crate::kick::woke();
+            cell.wake_idle();
         } else {
             crate::kick::sent();
         }

@@ -248,6 +248,11 @@ impl Shared {
         };
         if let Some(waker) = waker {
             waker.wake();
+            crate::kick::woke();
+        } else {
+            // The runner is awake (or waiting behind this very thread): a member woken from
+            // here (a message, a stop) counts as a message sent to it.
+            crate::kick::sent();
         }
     }
 }

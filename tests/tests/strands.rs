@@ -543,6 +543,69 @@ fn actors_spawned_onto_a_strand_by_a_task_that_never_waits_start_meanwhile() {
     });
 }
 
+/// Counts its stops.
+struct Ender {
+    stopped: Arc<AtomicUsize>,
+}
+
+impl Actor for Ender {
+    type Args = Arc<AtomicUsize>;
+    type Error = std::convert::Infallible;
+
+    async fn on_start(
+        stopped: Arc<AtomicUsize>,
+        _ctx: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(Ender { stopped })
+    }
+
+    async fn on_stop(&mut self, _ctx: &mut Context<Self>, _reason: &ExitReason) {
+        self.stopped.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+struct Hello;
+impl Message for Hello {
+    type Reply = ();
+}
+impl Handler<Hello> for Ender {
+    async fn handle(&mut self, _: Hello, _ctx: &mut Context<Self>) {}
+}
+
+#[test]
+fn actors_on_a_strand_stopped_by_a_task_that_never_waits_stop_meanwhile() {
+    two_workers().block_on(async {
+        let stopped = Arc::new(AtomicUsize::new(0));
+        let strand = Strand::new();
+        let actors: Vec<_> = (0..10_000)
+            .map(|_| Ender::builder().strand(&strand).spawn(Arc::clone(&stopped)))
+            .collect();
+        // All started and waiting for mail, so the first stop wakes the strand's runner.
+        for actor in &actors {
+            actor.ask(Hello).await.unwrap();
+        }
+        let seen = Arc::clone(&stopped);
+        let stopper = tokio::spawn(async move {
+            for (asked, actor) in actors.iter().enumerate() {
+                actor.stop();
+                if asked % 256 == 255 && seen.load(Ordering::Relaxed) > 0 {
+                    return (asked + 1, actors);
+                }
+            }
+            panic!("no actor stopped while the stopping task kept going");
+        });
+        let (asked, actors) = stopper.await.unwrap();
+        assert!(asked < actors.len());
+        for actor in &actors[asked..] {
+            actor.stop();
+        }
+        for actor in &actors {
+            assert_eq!(actor.wait().await, ExitReason::Normal);
+        }
+        assert_eq!(stopped.load(Ordering::Relaxed), actors.len());
+    });
+}
+
 #[test]
 fn wakes_from_many_threads_and_from_the_strand_itself_lose_nothing() {
     two_workers().block_on(async {
