@@ -97,10 +97,20 @@ pub(crate) struct ActorKind {
     pub(crate) supervision: fn() -> Supervision,
 }
 
-/// The fields of a cell that never change once it is made. They live inside the mailbox,
-/// between the actor's end of its queue and the senders' (see `MailboxCore`), where they
-/// keep the two ends on different cache lines at no cost in memory.
+/// The fields of a cell that nobody writes while messages flow: set once it is made, or
+/// changed only at rare events (a stop, a failure, a new sibling). They live inside the
+/// mailbox, between the actor's end of its queue and the senders' (see `MailboxCore`),
+/// where they keep the two ends on different cache lines at no cost in memory, and where
+/// both ends read them without taking the other's cache line.
 pub(crate) struct CellSettled {
+    /// Control signals, the cell's state bits and a common exit reason (see the constants
+    /// above). Here, among the fields nobody writes while messages flow, because every
+    /// send reads them (is the actor refusing messages?) and so does the actor before each
+    /// message, while they change only when the actor is told to stop, fails or ends.
+    signals: AtomicU16,
+    /// Where this actor sits among its parent's children (see `Children`); written and
+    /// read under the parent's relations lock. `u32::MAX`: too far to keep.
+    sibling: AtomicU32,
     id: ActorId,
     /// The actor's type: its name and how it supervises children.
     kind: &'static ActorKind,
@@ -115,6 +125,8 @@ impl CellSettled {
     #[cfg(test)]
     pub(crate) fn for_tests(clock: playhouse_runtime::CoarseClock) -> Self {
         Self {
+            signals: AtomicU16::new(0),
+            sibling: AtomicU32::new(u32::MAX),
             id: ActorId::next(),
             kind: KindOf::<crate::actor::Quiet>::KIND,
             ask_timeout_nanos: 1_000_000_000,
@@ -137,10 +149,6 @@ impl<A: crate::Actor> KindOf<A> {
 // within the crate without a private-interfaces warning; users cannot name it.
 #[allow(unreachable_pub)]
 pub struct ActorCell {
-    signals: AtomicU16,
-    /// Where this actor sits among its parent's children (see `Children`); written and
-    /// read under the parent's relations lock. `u32::MAX`: too far to keep.
-    sibling: AtomicU32,
     /// The mailbox: its queue and counters live here, so a reference is one pointer. The
     /// cell's settled fields ([`CellSettled`]) live inside it, between the queue's ends.
     mailbox: MailboxCore,
@@ -166,11 +174,11 @@ impl ActorCell {
         Self {
             parent,
             relations: Mutex::new(None),
-            signals: AtomicU16::new(0),
-            sibling: AtomicU32::new(u32::MAX),
             mailbox: MailboxCore::new(
                 mailbox,
                 CellSettled {
+                    signals: AtomicU16::new(0),
+                    sibling: AtomicU32::new(u32::MAX),
                     id: ActorId::next(),
                     kind,
                     ask_timeout_nanos: u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX),
@@ -187,7 +195,7 @@ impl ActorCell {
 
     /// This actor's place among its parent's children, if it was small enough to keep.
     pub(crate) fn sibling_index(&self) -> Option<usize> {
-        match self.sibling.load(Ordering::Relaxed) {
+        match self.settled().sibling.load(Ordering::Relaxed) {
             u32::MAX => None,
             index => usize::try_from(index).ok(),
         }
@@ -196,7 +204,7 @@ impl ActorCell {
     /// Records this actor's place among its parent's children (under the parent's lock).
     pub(crate) fn set_sibling_index(&self, index: usize) {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
-        self.sibling.store(index, Ordering::Relaxed);
+        self.settled().sibling.store(index, Ordering::Relaxed);
     }
 
     pub(crate) fn type_name(&self) -> &'static str {
@@ -227,7 +235,7 @@ impl ActorCell {
 
     /// Raises a control signal and wakes the actor's loop.
     pub(crate) fn signal(&self, bits: u16) {
-        self.signals.fetch_or(bits, Ordering::AcqRel);
+        self.settled().signals.fetch_or(bits, Ordering::AcqRel);
         self.idle.wake();
     }
 
@@ -245,12 +253,12 @@ impl ActorCell {
     }
 
     pub(crate) fn signals(&self) -> u16 {
-        self.signals.load(Ordering::Acquire)
+        self.settled().signals.load(Ordering::Acquire)
     }
 
     /// Clears signals that were acted upon (a restart begins a fresh incarnation).
     pub(crate) fn clear_signals(&self, bits: u16) {
-        self.signals.fetch_and(!bits, Ordering::AcqRel);
+        self.settled().signals.fetch_and(!bits, Ordering::AcqRel);
     }
 
     /// Returns `true` once the mailbox refuses new messages.
@@ -289,7 +297,7 @@ impl ActorCell {
     /// and runs `f` on the relations, if there are any, under the same lock.
     pub(crate) fn close_children<R>(&self, f: impl FnOnce(&mut Relations) -> R) -> Option<R> {
         let mut guard = self.lock_relations();
-        self.signals.fetch_or(CLOSING, Ordering::AcqRel);
+        self.settled().signals.fetch_or(CLOSING, Ordering::AcqRel);
         guard.as_deref_mut().map(f)
     }
 
@@ -311,13 +319,14 @@ impl ActorCell {
         let mut guard = self.lock_relations();
         if guard.is_none() {
             if let Some(code) = reason_code(reason) {
-                self.signals
+                self.settled()
+                    .signals
                     .fetch_or(ENDED | (code << REASON_SHIFT), Ordering::AcqRel);
                 return Vec::new();
             }
         }
         let relations = guard.get_or_insert_with(Box::default);
-        self.signals.fetch_or(ENDED, Ordering::AcqRel);
+        self.settled().signals.fetch_or(ENDED, Ordering::AcqRel);
         relations.ended = Some(reason.clone());
         std::mem::take(&mut relations.watchers)
     }
@@ -410,7 +419,8 @@ impl ActorCell {
                 None if self.short_reason().is_some() => None,
                 None => match reason_code(&reason) {
                     Some(code) => {
-                        self.signals
+                        self.settled()
+                            .signals
                             .fetch_or(ENDED | (code << REASON_SHIFT), Ordering::AcqRel);
                         None
                     }
@@ -420,7 +430,7 @@ impl ActorCell {
                     }
                 },
             };
-            self.signals.fetch_or(EXITED, Ordering::AcqRel);
+            self.settled().signals.fetch_or(EXITED, Ordering::AcqRel);
             waiters
         };
         if let Some(waiters) = waiters {
