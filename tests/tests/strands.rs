@@ -522,17 +522,20 @@ fn actors_spawned_onto_a_strand_by_a_task_that_never_waits_start_meanwhile() {
         let seen = Arc::clone(&started);
         let spawner = tokio::spawn(async move {
             let strand = Strand::new();
-            let mut actors = Vec::new();
-            for spawned in 1..=100_000_usize {
-                actors.push(Starter::builder().strand(&strand).spawn(Arc::clone(&seen)));
-                if spawned % 256 == 0 && seen.load(Ordering::Relaxed) > 0 {
-                    return actors;
-                }
-            }
-            panic!("no actor started while its spawner kept spawning");
+            let actors: Vec<_> = (0..1_000)
+                .map(|_| Starter::builder().strand(&strand).spawn(Arc::clone(&seen)))
+                .collect();
+            // The worker is held: the strand can only run on the other one.
+            let started = playhouse_tests::hold_worker_until(Duration::from_secs(10), || {
+                seen.load(Ordering::Relaxed) > 0
+            });
+            (started, actors)
         });
-        let actors = spawner.await.unwrap();
-        assert!(actors.len() < 100_000);
+        let (started_meanwhile, actors) = spawner.await.unwrap();
+        assert!(
+            started_meanwhile,
+            "no actor started while its spawner held its worker"
+        );
         for actor in &actors {
             actor.stop();
         }
@@ -577,7 +580,7 @@ fn actors_on_a_strand_stopped_by_a_task_that_never_waits_stop_meanwhile() {
     two_workers().block_on(async {
         let stopped = Arc::new(AtomicUsize::new(0));
         let strand = Strand::new();
-        let actors: Vec<_> = (0..10_000)
+        let actors: Vec<_> = (0..1_000)
             .map(|_| Ender::builder().strand(&strand).spawn(Arc::clone(&stopped)))
             .collect();
         // All started and waiting for mail, so the first stop wakes the strand's runner.
@@ -586,19 +589,20 @@ fn actors_on_a_strand_stopped_by_a_task_that_never_waits_stop_meanwhile() {
         }
         let seen = Arc::clone(&stopped);
         let stopper = tokio::spawn(async move {
-            for (asked, actor) in actors.iter().enumerate() {
+            for actor in &actors {
                 actor.stop();
-                if asked % 256 == 255 && seen.load(Ordering::Relaxed) > 0 {
-                    return (asked + 1, actors);
-                }
             }
-            panic!("no actor stopped while the stopping task kept going");
+            // The worker is held: the strand can only run on the other one.
+            let stopped = playhouse_tests::hold_worker_until(Duration::from_secs(10), || {
+                seen.load(Ordering::Relaxed) > 0
+            });
+            (stopped, actors)
         });
-        let (asked, actors) = stopper.await.unwrap();
-        assert!(asked < actors.len());
-        for actor in &actors[asked..] {
-            actor.stop();
-        }
+        let (stopped_meanwhile, actors) = stopper.await.unwrap();
+        assert!(
+            stopped_meanwhile,
+            "no actor stopped while the stopping task held its worker"
+        );
         for actor in &actors {
             assert_eq!(actor.wait().await, ExitReason::Normal);
         }
