@@ -69,7 +69,10 @@
 //! - **Fairness**: an actor yields its worker thread after
 //!   [`DEFAULT_MESSAGE_BUDGET`](runtime::DEFAULT_MESSAGE_BUDGET) messages in a row
 //!   (configurable with [`Builder::message_budget`]). A [`Strand`] yields its worker
-//!   after 4,096 polls of its actors or about a millisecond.
+//!   after 4,096 polls of its actors or about a millisecond. An actor woken by a task
+//!   that keeps sending without ever waiting (a loop of `try_tell`s, or of `tell`s into
+//!   an unbounded mailbox) does not wait for that task to yield: after 256 more sends it
+//!   is handed to another worker, if one is idle.
 //!
 //! # Supervision
 //!
