@@ -10,9 +10,11 @@
 //! So each thread remembers that it woke an actor, and counts the messages it sends after
 //! that. After [`KICK_AFTER`] sends with no wake-up in between, it spawns an empty tokio
 //! task. The new task takes the LIFO slot, which moves the waiting actor to the worker's
-//! queue and tells an idle worker to take it: the actor then runs beside its sender. At
-//! most one empty task per wake-up, and none for senders that wait between their sends
-//! (asks, ping-pong), since each of their sends wakes the actor again.
+//! queue, where the other workers can take it, and tokio wakes one of them if it sleeps:
+//! the actor then runs beside its sender. At most one empty task per wake-up. Senders
+//! that wait between their sends (asks, ping-pong) wake the actor on each send and so
+//! rarely kick (the count is the thread's, so other tasks' sends on the same worker can
+//! still complete one).
 
 use std::cell::Cell;
 
@@ -66,6 +68,10 @@ fn count_send(since: &Cell<u32>) -> bool {
 #[cold]
 fn kick() {
     use tokio::runtime::{Handle, RuntimeFlavor};
+    // Only a task has a worker, and so a LIFO slot, to move the actor out of.
+    if tokio::task::try_id().is_none() {
+        return;
+    }
     if let Ok(handle) = Handle::try_current() {
         if handle.runtime_flavor() == RuntimeFlavor::MultiThread {
             drop(handle.spawn(async {}));

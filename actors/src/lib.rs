@@ -69,10 +69,11 @@
 //! - **Fairness**: an actor yields its worker thread after
 //!   [`DEFAULT_MESSAGE_BUDGET`](runtime::DEFAULT_MESSAGE_BUDGET) messages in a row
 //!   (configurable with [`Builder::message_budget`]). A [`Strand`] yields its worker
-//!   after 4,096 polls of its actors or about a millisecond. An actor woken by a task
-//!   that keeps sending without ever waiting (a loop of `try_tell`s, or of `tell`s into
-//!   an unbounded mailbox) does not wait for that task to yield: after 256 more sends it
-//!   is handed to another worker, if one is idle.
+//!   after 4,096 polls of its actors or about a millisecond. On a multi-thread runtime,
+//!   an actor (or a strand) that a task woke by sending it a message, or by spawning or
+//!   stopping one of a strand's actors, does not wait for that task to yield: if the task
+//!   goes on sending 256 more messages without waking anyone, the actor is moved to its
+//!   worker's queue, where the other workers can take it.
 //!
 //! # Supervision
 //!

@@ -154,8 +154,8 @@ const _: () = {
 };
 
 /// What lies between the actor's end of the queue and its senders' (see
-/// [`Queue::gap`](queue::Queue)): the mailbox's and the cell's fields that nobody writes
-/// while messages flow.
+/// [`Queue::gap`](queue::Queue)): the mailbox's and the cell's fields written rarely, if
+/// ever, while messages flow.
 pub(crate) struct Settled {
     /// The capacity, or `usize::MAX` for an unbounded mailbox.
     capacity: usize,

@@ -35,8 +35,15 @@ pub struct Extensions {
 /// Hashes the map's keys. A `TypeId` is a hash of its type already and hashes itself as
 /// one `u64`, which is used as it is: the actor layer looks its system up here on every
 /// spawn from outside an actor, where SipHash cost a fifth of the lookup.
-#[derive(Default)]
 struct TypeIdHasher(u64);
+
+impl Default for TypeIdHasher {
+    fn default() -> Self {
+        // FNV-1a's offset basis, for the byte fallback below; a `TypeId`'s bits are mixed
+        // in whole, and stay as uniform as they were.
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
 
 impl Hasher for TypeIdHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -67,8 +74,8 @@ impl Extensions {
     /// Calls `read` with the value of type `T`, if one was inserted, without cloning its
     /// `Arc`: the cheaper look when the caller only reads from the value.
     ///
-    /// `read` runs while the map's shard is locked for reading: it must not insert into
-    /// these extensions.
+    /// `read` runs while the map's shard is locked for reading: it must not insert into or
+    /// remove from these extensions (`insert`, `get_or_insert_with`).
     ///
     /// # Examples
     ///

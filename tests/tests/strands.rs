@@ -583,7 +583,8 @@ fn actors_on_a_strand_stopped_by_a_task_that_never_waits_stop_meanwhile() {
         let actors: Vec<_> = (0..1_000)
             .map(|_| Ender::builder().strand(&strand).spawn(Arc::clone(&stopped)))
             .collect();
-        // All started and waiting for mail, so the first stop wakes the strand's runner.
+        // All started and (nearly always) waiting for mail, so the first stop wakes the
+        // strand's runner; a runner still awake runs on the other worker already.
         for actor in &actors {
             actor.ask(Hello).await.unwrap();
         }
