@@ -190,14 +190,22 @@ impl Strand {
                     .spawn_in_span(tracing::Span::none(), runner),
             );
             crate::kick::woke();
-        } else if let Some(waker) = waker {
+        } else {
+            wake_runner(waker);
+        }
+    }
+}
+
+/// Wakes a strand's runner with `waker`, taken if the runner waits for work, and notes the
+/// wake-up for the kick (see `kick.rs`). Without a waker the runner is awake, or waits
+/// behind this very thread: the member joined or woken counts as a message sent to it.
+fn wake_runner(waker: Option<Waker>) {
+    match waker {
+        Some(waker) => {
             waker.wake();
             crate::kick::woke();
-        } else {
-            // The runner is awake (or waiting behind this very thread): a newcomer counts
-            // as a message sent to it.
-            crate::kick::sent();
         }
+        None => crate::kick::sent(),
     }
 }
 
@@ -246,14 +254,7 @@ impl Shared {
             remote.remote_wakes += 1;
             remote.waker.take()
         };
-        if let Some(waker) = waker {
-            waker.wake();
-            crate::kick::woke();
-        } else {
-            // The runner is awake (or waiting behind this very thread): a member woken from
-            // here (a message, a stop) counts as a message sent to it.
-            crate::kick::sent();
-        }
+        wake_runner(waker);
     }
 }
 
