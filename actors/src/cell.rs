@@ -97,21 +97,10 @@ pub(crate) struct ActorKind {
     pub(crate) supervision: fn() -> Supervision,
 }
 
-/// The fields of a cell written rarely, if ever, while messages flow: set once it is made,
-/// or changed only at events (a signal to the actor, a notice, a new sibling, its end).
-/// They live inside the mailbox, between the actor's end of its queue and the senders'
-/// (see `MailboxCore`), where they keep the two ends on different cache lines at no cost
-/// in memory.
+/// The fields of a cell set once it is made, or written only when its actor waits: they
+/// live inside the mailbox, between the shared fields and the senders' end of the queue
+/// (see `MailboxCore`), where they keep the two apart.
 pub(crate) struct CellSettled {
-    /// Control signals, the cell's state bits and a common exit reason (see the constants
-    /// above). Every send reads them (is the actor refusing messages?), and so does the
-    /// actor before each message, while they change only at events (signals, notices,
-    /// the end): kept here rather than at the cell's end beside the idle waker, whose
-    /// state every wake-up writes (`big`, 120 actors telling random peers: ~+2%).
-    signals: AtomicU16,
-    /// Where this actor sits among its parent's children (see `Children`); written and
-    /// read under the parent's relations lock. `u32::MAX`: too far to keep.
-    sibling: AtomicU32,
     id: ActorId,
     /// The actor's type: its name and how it supervises children.
     kind: &'static ActorKind,
@@ -119,6 +108,38 @@ pub(crate) struct CellSettled {
     ask_timeout_nanos: u64,
     /// The system's coarse clock, which watches the deadlines of asks to this actor.
     clock: playhouse_runtime::CoarseClock,
+    /// Wakes the actor's task when a signal or mail arrives while it waits: a lock-free slot
+    /// for the task's waker, registered each time it is about to wait (for free when
+    /// unchanged), whether for mail, for a handler, or in a cold step. Written by a wake,
+    /// which a busy actor's senders never make.
+    idle: IdleWaker,
+}
+
+/// The fields of a cell that relate it to others: written at events (a new child, a
+/// watch, the end), never per message. They live inside the mailbox, between the actor's
+/// end of the queue and the shared fields (see `MailboxCore`), where they keep the two
+/// apart.
+pub(crate) struct CellLinks {
+    /// The supervisor: another actor, or the system's root. `None` only for the root.
+    parent: Option<Weak<ActorCell>>,
+    /// Children, links, watchers, notices, the exit reason and its waiters: allocated on
+    /// first use, so that an actor with none of them pays one word while it runs.
+    relations: Mutex<Option<Box<Relations>>>,
+    /// Where this actor sits among its parent's children (see `Children`); written and
+    /// read under the parent's relations lock. `u32::MAX`: too far to keep.
+    sibling: AtomicU32,
+}
+
+impl CellLinks {
+    /// Links for a mailbox made on its own in tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Self {
+        Self {
+            parent: None,
+            relations: Mutex::new(None),
+            sibling: AtomicU32::new(u32::MAX),
+        }
+    }
 }
 
 impl CellSettled {
@@ -126,12 +147,11 @@ impl CellSettled {
     #[cfg(test)]
     pub(crate) fn for_tests(clock: playhouse_runtime::CoarseClock) -> Self {
         Self {
-            signals: AtomicU16::new(0),
-            sibling: AtomicU32::new(u32::MAX),
             id: ActorId::next(),
             kind: KindOf::<crate::actor::Quiet>::KIND,
             ask_timeout_nanos: 1_000_000_000,
             clock,
+            idle: IdleWaker::new(),
         }
     }
 }
@@ -151,17 +171,9 @@ impl<A: crate::Actor> KindOf<A> {
 #[allow(unreachable_pub)]
 pub struct ActorCell {
     /// The mailbox: its queue and counters live here, so a reference is one pointer. The
-    /// cell's settled fields ([`CellSettled`]) live inside it, between the queue's ends.
+    /// cell's other fields ([`CellLinks`], the signals, [`CellSettled`]) live inside it,
+    /// between the queue's ends.
     mailbox: MailboxCore,
-    /// Wakes the actor's task when a signal or mail arrives while it waits: a lock-free slot
-    /// for the task's waker, registered each time it is about to wait (for free when
-    /// unchanged), whether for mail, for a handler, or in a cold step.
-    idle: IdleWaker,
-    /// The supervisor: another actor, or the system's root. `None` only for the root.
-    parent: Option<Weak<ActorCell>>,
-    /// Children, links, watchers, notices, the exit reason and its waiters: allocated on
-    /// first use, so that an actor with none of them pays one word while it runs.
-    relations: Mutex<Option<Box<Relations>>>,
 }
 
 impl ActorCell {
@@ -173,20 +185,21 @@ impl ActorCell {
         parent: Option<Weak<ActorCell>>,
     ) -> Self {
         Self {
-            parent,
-            relations: Mutex::new(None),
             mailbox: MailboxCore::new(
                 mailbox,
-                CellSettled {
-                    signals: AtomicU16::new(0),
+                CellLinks {
+                    parent,
+                    relations: Mutex::new(None),
                     sibling: AtomicU32::new(u32::MAX),
+                },
+                CellSettled {
                     id: ActorId::next(),
                     kind,
                     ask_timeout_nanos: u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX),
                     clock,
+                    idle: IdleWaker::new(),
                 },
             ),
-            idle: IdleWaker::new(),
         }
     }
 
@@ -196,7 +209,7 @@ impl ActorCell {
 
     /// This actor's place among its parent's children, if it was small enough to keep.
     pub(crate) fn sibling_index(&self) -> Option<usize> {
-        match self.settled().sibling.load(Ordering::Relaxed) {
+        match self.links().sibling.load(Ordering::Relaxed) {
             u32::MAX => None,
             index => usize::try_from(index).ok(),
         }
@@ -205,7 +218,7 @@ impl ActorCell {
     /// Records this actor's place among its parent's children (under the parent's lock).
     pub(crate) fn set_sibling_index(&self, index: usize) {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
-        self.settled().sibling.store(index, Ordering::Relaxed);
+        self.links().sibling.store(index, Ordering::Relaxed);
     }
 
     pub(crate) fn type_name(&self) -> &'static str {
@@ -222,7 +235,17 @@ impl ActorCell {
     }
 
     fn settled(&self) -> &CellSettled {
-        self.mailbox.cell_settled()
+        &self.mailbox.settled().cell
+    }
+
+    fn links(&self) -> &CellLinks {
+        &self.mailbox.settled().links
+    }
+
+    /// The signals (see the constants above), which live among the mailbox's fields that
+    /// both ends read for every message.
+    fn signal_bits(&self) -> &AtomicU16 {
+        &self.mailbox.settled().signals
     }
 
     pub(crate) fn mailbox(&self) -> &MailboxCore {
@@ -231,35 +254,35 @@ impl ActorCell {
 
     /// Wakes the actor's loop if it waits for mail.
     pub(crate) fn wake_idle(&self) {
-        self.idle.wake();
+        self.settled().idle.wake();
     }
 
     /// Raises a control signal and wakes the actor's loop.
     pub(crate) fn signal(&self, bits: u16) {
-        self.settled().signals.fetch_or(bits, Ordering::AcqRel);
-        self.idle.wake();
+        self.signal_bits().fetch_or(bits, Ordering::AcqRel);
+        self.settled().idle.wake();
     }
 
     /// Registers the waker of the actor's task, about to wait, for the next signal (and, with
     /// the mailbox's parked flag, the next message). Only the actor's own task calls it.
     /// Check the signals again after this: one that came just before is not missed then.
     pub(crate) fn register_idle(&self, waker: &std::task::Waker) {
-        self.idle.register(waker);
+        self.settled().idle.register(waker);
     }
 
     /// Forgets the loop's waker once the actor has ended: it would keep the finished task's
     /// memory alive for as long as references to the actor exist.
     pub(crate) fn clear_idle(&self) {
-        self.idle.clear();
+        self.settled().idle.clear();
     }
 
     pub(crate) fn signals(&self) -> u16 {
-        self.settled().signals.load(Ordering::Acquire)
+        self.signal_bits().load(Ordering::Acquire)
     }
 
     /// Clears signals that were acted upon (a restart begins a fresh incarnation).
     pub(crate) fn clear_signals(&self, bits: u16) {
-        self.settled().signals.fetch_and(!bits, Ordering::AcqRel);
+        self.signal_bits().fetch_and(!bits, Ordering::AcqRel);
     }
 
     /// Returns `true` once the mailbox refuses new messages.
@@ -269,7 +292,7 @@ impl ActorCell {
 
     /// Returns `true` for the system's root, the supervisor of top-level actors.
     pub(crate) fn is_root(&self) -> bool {
-        self.parent.is_none()
+        self.links().parent.is_none()
     }
 
     /// Returns how this actor supervises its children.
@@ -278,7 +301,7 @@ impl ActorCell {
     }
 
     pub(crate) fn parent(&self) -> Option<Arc<ActorCell>> {
-        self.parent.as_ref()?.upgrade()
+        self.links().parent.as_ref()?.upgrade()
     }
 
     /// Runs `f` on the relations, creating them on first use.
@@ -289,7 +312,8 @@ impl ActorCell {
     }
 
     fn lock_relations(&self) -> MutexGuard<'_, Option<Box<Relations>>> {
-        self.relations
+        self.links()
+            .relations
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -298,7 +322,7 @@ impl ActorCell {
     /// and runs `f` on the relations, if there are any, under the same lock.
     pub(crate) fn close_children<R>(&self, f: impl FnOnce(&mut Relations) -> R) -> Option<R> {
         let mut guard = self.lock_relations();
-        self.settled().signals.fetch_or(CLOSING, Ordering::AcqRel);
+        self.signal_bits().fetch_or(CLOSING, Ordering::AcqRel);
         guard.as_deref_mut().map(f)
     }
 
@@ -320,14 +344,13 @@ impl ActorCell {
         let mut guard = self.lock_relations();
         if guard.is_none() {
             if let Some(code) = reason_code(reason) {
-                self.settled()
-                    .signals
+                self.signal_bits()
                     .fetch_or(ENDED | (code << REASON_SHIFT), Ordering::AcqRel);
                 return Vec::new();
             }
         }
         let relations = guard.get_or_insert_with(Box::default);
-        self.settled().signals.fetch_or(ENDED, Ordering::AcqRel);
+        self.signal_bits().fetch_or(ENDED, Ordering::AcqRel);
         relations.ended = Some(reason.clone());
         std::mem::take(&mut relations.watchers)
     }
@@ -420,8 +443,7 @@ impl ActorCell {
                 None if self.short_reason().is_some() => None,
                 None => match reason_code(&reason) {
                     Some(code) => {
-                        self.settled()
-                            .signals
+                        self.signal_bits()
                             .fetch_or(ENDED | (code << REASON_SHIFT), Ordering::AcqRel);
                         None
                     }
@@ -431,7 +453,7 @@ impl ActorCell {
                     }
                 },
             };
-            self.settled().signals.fetch_or(EXITED, Ordering::AcqRel);
+            self.signal_bits().fetch_or(EXITED, Ordering::AcqRel);
             waiters
         };
         if let Some(waiters) = waiters {
@@ -496,8 +518,8 @@ mod tests {
     fn a_cell_stays_small() {
         // Every live actor pays for its cell: keep an eye on it. 184 since the senders
         // waiting list is made by the first sender to wait (it was 32 bytes in every
-        // cell). The pointer to an actor's gathered run of nodes (8 bytes) lives in its
-        // task's receiver, not here.
+        // cell). The pointer to an actor's gathered run of
+        // nodes (8 bytes) lives in its task's receiver, not here.
         let size = std::mem::size_of::<ActorCell>();
         assert!(size <= 184, "ActorCell grew to {size} bytes");
     }

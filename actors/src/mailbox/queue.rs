@@ -85,9 +85,8 @@ pub(crate) struct Queue<G = ()> {
     /// The oldest node (consumer only; atomic merely to be shareable).
     head: AtomicPtr<Header>,
     stub: Header,
-    /// What the queue's owner keeps between the consumer's end and the producers': fields
-    /// nobody writes while messages flow, enough of them (64 bytes or more) that `head`
-    /// and `tail` never share a cache line, wherever the queue starts.
+    /// What the queue's owner keeps between the consumer's end and the producers' (see
+    /// `MailboxCore`, which checks that `head` and `tail` never share a cache line).
     pub(crate) gap: G,
     /// The most recently pushed node (producers swap themselves in here).
     tail: AtomicPtr<Header>,
@@ -109,11 +108,15 @@ impl Queue {
 }
 
 impl<G> Queue<G> {
-    /// The bytes between the end of `head` and the start of `tail`: at least 64 keeps
-    /// them on different cache lines wherever the queue starts.
-    pub(crate) const ENDS_APART: usize = std::mem::offset_of!(Self, tail)
-        - std::mem::offset_of!(Self, head)
-        - std::mem::size_of::<AtomicPtr<Header>>();
+    /// Where `head` (the consumer's end) ends, from the start of the queue.
+    pub(crate) const HEAD_END: usize =
+        std::mem::offset_of!(Self, head) + std::mem::size_of::<AtomicPtr<Header>>();
+
+    /// Where the gap starts, from the start of the queue.
+    pub(crate) const GAP: usize = std::mem::offset_of!(Self, gap);
+
+    /// Where `tail` (the producers' end) starts, from the start of the queue.
+    pub(crate) const TAIL: usize = std::mem::offset_of!(Self, tail);
 
     pub(crate) const fn with_gap(gap: G) -> Self {
         Self {
