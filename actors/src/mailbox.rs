@@ -108,9 +108,9 @@ impl Default for Mailbox {
     }
 }
 
-/// The most places that must be free before the senders waiting for room are woken, while
-/// the actor keeps taking messages (see `MailboxCore::made_room`): a sender waits at most
-/// this many handled messages for a place that is already free.
+/// The most places that must be free before a sender waiting for room is woken, while the
+/// actor keeps taking messages (see `MailboxCore::made_room`): a sender waits at most this
+/// many handled messages for a place that is already free, plus one per sender ahead of it.
 const WAKE_RUN: usize = 64;
 
 /// Set in `reserved` once the mailbox refuses new messages.
@@ -317,22 +317,27 @@ impl MailboxCore {
         self.release_waiters();
     }
 
-    /// Wakes the senders waiting for room once a run of places is free: half the capacity
-    /// (rounded up), at most [`WAKE_RUN`].
+    /// Wakes a sender waiting for room once a run of places is free: half the capacity
+    /// (rounded up), at most [`WAKE_RUN`]. One sender, the longest waiting: each take that
+    /// finds the free room still at the mark and senders still waiting wakes the next.
     ///
     /// Called each time the actor takes a message, so the pop that brings the free room to
     /// the mark always sees a waiter that counted itself before its last look (both sides
-    /// are sequentially consistent). Waking them together, and only then, spares the actor
-    /// a wake-up per message when its senders outpace it: each woken sender finds room for
-    /// a run of messages. An actor that stops taking messages before the mark releases
-    /// them itself (see [`release_waiters`](Self::release_waiters)).
+    /// are sequentially consistent). Waking senders only at the mark spares the actor a
+    /// wake-up per message when its senders outpace it: a woken sender finds room for a
+    /// run of messages. Waking one at a time lets that sender fill the run on its own
+    /// instead of all of them waking to contend for it, most to find it gone and wait
+    /// again: with four senders on two workers, 3.0 M -> 5.5 M messages/s (medians of 7,
+    /// interleaved). Senders that do not use the room cost nothing but the next take's
+    /// wake-up. An actor that stops taking messages before the mark releases them all
+    /// itself (see [`release_waiters`](Self::release_waiters)).
     fn made_room(&self) {
         if self.bounded()
             && self.queue.gap.room_waiters.load(Ordering::SeqCst) > 0
             && self.free_room()
                 >= (self.queue.gap.capacity - self.queue.gap.capacity / 2).min(WAKE_RUN)
         {
-            self.queue.gap.room.notify_waiters();
+            self.queue.gap.room.notify_one();
         }
     }
 
@@ -759,7 +764,6 @@ mod tests {
         waiter
     }
 
-    /// The actor takes one message out.
     /// A mailbox on its own, outside any cell.
     fn core_of(mailbox: Mailbox) -> MailboxCore {
         let runtime = playhouse_runtime::Builder::new_current_thread()
@@ -773,30 +777,51 @@ mod tests {
         )
     }
 
+    /// The actor takes one message out.
     fn take_one(core: &MailboxCore) {
         core.taken.fetch_add(1, Ordering::SeqCst);
         core.made_room();
     }
 
     #[test]
-    fn waiting_senders_wake_together_once_half_the_room_is_free() {
+    fn waiting_senders_wake_one_at_a_time_once_half_the_room_is_free() {
         let core = core_of(Mailbox::bounded(4));
         fill(&core, 4);
         assert!(matches!(
             core.try_reserve_place(),
             Err(TryReserveError::Full)
         ));
-        let mut waiters = [waiter(&core), waiter(&core)];
+        let (mut first, mut second) = (waiter(&core), waiter(&core));
         // The actor takes one message: one free place out of four, not yet.
         take_one(&core);
-        assert!(waiters.iter().all(|w| w.wakes() == 0));
-        // Two free: both waiters wake, and both find a place.
+        assert_eq!((first.wakes(), second.wakes()), (0, 0));
+        // Two free: the sender that waited longest wakes, and finds a place.
         take_one(&core);
-        assert!(waiters.iter().all(|w| w.wakes() == 1));
-        for waiter in &mut waiters {
-            assert_eq!(waiter.poll(), Poll::Ready(Ok(())));
-        }
-        assert_eq!(core.len(), 4);
+        assert_eq!((first.wakes(), second.wakes()), (1, 0));
+        assert_eq!(first.poll(), Poll::Ready(Ok(())));
+        // One free place left: the other sender waits for the next take.
+        assert!(second.poll().is_pending());
+        take_one(&core);
+        assert_eq!(second.wakes(), 1);
+        assert_eq!(second.poll(), Poll::Ready(Ok(())));
+        assert_eq!(core.len(), 3);
+    }
+
+    #[test]
+    fn room_a_woken_sender_leaves_unused_goes_to_the_next() {
+        let core = core_of(Mailbox::bounded(4));
+        fill(&core, 4);
+        let (first, mut second) = (waiter(&core), waiter(&core));
+        take_one(&core);
+        take_one(&core);
+        assert_eq!((first.wakes(), second.wakes()), (1, 0));
+        // The woken sender gives up (its future dropped) without taking a place: the
+        // next take, with the room still at the mark, wakes the other.
+        drop(first);
+        take_one(&core);
+        assert_eq!(second.wakes(), 1);
+        assert_eq!(second.poll(), Poll::Ready(Ok(())));
+        assert_eq!(core.len(), 2);
     }
 
     #[test]

@@ -49,6 +49,15 @@ impl Room {
         unsafe { self.0.load(Ordering::Acquire).as_ref() }
     }
 
+    /// Wakes the sender that has waited longest, if any ever waited. With none waiting
+    /// right now, the next to wait finds the wake-up already there and looks at the room
+    /// once more before it waits.
+    pub(super) fn notify_one(&self) {
+        if let Some(room) = self.get() {
+            room.notify_one();
+        }
+    }
+
     /// Wakes every sender waiting right now, if any ever waited.
     pub(super) fn notify_waiters(&self) {
         if let Some(room) = self.get() {
