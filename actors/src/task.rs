@@ -268,6 +268,12 @@ impl<A: Actor> ActorTask<A> {
             left => left,
         };
         self.left_in_a_row = left.saturating_sub(1);
+        if crate::mailbox::woke_sender() {
+            // A sender woken for room, on this worker, runs next: it fills the room
+            // while this actor waits its turn, instead of waiting for the budget's end
+            // (or for another worker to steal it).
+            self.left_in_a_row = 0;
+        }
         if self.left_in_a_row == 0 {
             // A busy actor gives other tasks on this worker their turn. tokio's own yield
             // defers the wake-up until the worker has run the others, without waking an

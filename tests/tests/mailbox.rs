@@ -221,3 +221,53 @@ async fn a_sender_waiting_for_room_gets_the_place_a_waiting_handler_left() {
         started.elapsed()
     );
 }
+
+/// Records, as it takes each message, how many messages its sender had sent by then.
+#[derive(Actor)]
+struct Witness {
+    sent: Arc<AtomicUsize>,
+    seen: Vec<usize>,
+}
+
+#[messages]
+impl Witness {
+    #[message]
+    fn number(&mut self, value: usize) {
+        assert_eq!(value, self.seen.len(), "taken out of order");
+        self.seen.push(self.sent.load(Ordering::SeqCst));
+    }
+
+    #[message]
+    fn seen(&mut self) -> Vec<usize> {
+        self.seen.clone()
+    }
+}
+
+#[playhouse::test]
+async fn a_sender_woken_for_room_fills_it_before_the_actor_takes_more() {
+    // One thread; a mailbox of 4, whose waiting sender is woken once 2 places are free.
+    // The actor takes 0 and 1 while its sender has sent 4 messages (0-3) and waits; the
+    // take of 1 wakes the sender, and the actor ends its turn there, so the sender sends
+    // 4 and 5 before the actor takes 2. An actor that went on taking messages would
+    // take 2 and 3 first, seeing 4 sent each time.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let witness = Witness::builder()
+        .mailbox(Mailbox::bounded(4))
+        .spawn(Witness {
+            sent: Arc::clone(&sent),
+            seen: Vec::new(),
+        });
+    let sender = {
+        let witness = witness.clone();
+        let sent = Arc::clone(&sent);
+        tokio::spawn(async move {
+            for value in 0..12 {
+                witness.tell(Number { value }).await.unwrap();
+                sent.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    sender.await.unwrap();
+    let seen = witness.ask(Seen).await.unwrap();
+    assert_eq!(seen, [4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 12, 12]);
+}
