@@ -106,11 +106,13 @@ impl<A: Actor> ActorRef<A> {
     /// Sends a message without waiting for its reply.
     ///
     /// Waits for room when the mailbox is bounded and full: this is how a slow actor pushes
-    /// back on a fast sender. While the actor keeps taking messages, waiting senders are
-    /// woken together once a run of places is free (half the capacity, at most 64), so a
+    /// back on a fast sender. While the actor keeps taking messages, it wakes one waiting
+    /// sender, the longest waiting, once a run of places is free (half the capacity, at
+    /// most 128), and the next on each later message while the room is still there, so a
     /// full mailbox costs its actor one wake-up per run of messages rather than one per
-    /// message; an actor about to wait (in a handler that awaits, or for mail) wakes them
-    /// for whatever room there is. (Waiters are not served first come, first served.)
+    /// message. An actor about to wait (in a handler that awaits, or for mail) wakes them
+    /// all for whatever room there is. A woken sender competes for the room with senders
+    /// that arrive meanwhile: the order of waiting is not a promise of service.
     /// Returns once the mailbox has accepted the message; the actor handles it later, in
     /// the order this sender sent it.
     ///

@@ -244,8 +244,11 @@ impl<A: Actor> ActorTask<A> {
                 // Register first, then look: a kill in between still wakes this task.
                 cell.register_idle(cx.waker());
                 if !cell.killed() {
-                    // No message is taken while the handler waits.
+                    // No message is taken while the handler waits: every waiting sender
+                    // is released, and a sender woken by this message's take needs no
+                    // end of turn.
                     self.mailbox.waiting();
+                    let _ = crate::mailbox::woke_sender();
                     return Some(Poll::Pending);
                 }
                 // The message was taken but not handled: the asker hears `Dropped`, and it
@@ -269,9 +272,10 @@ impl<A: Actor> ActorTask<A> {
         };
         self.left_in_a_row = left.saturating_sub(1);
         if crate::mailbox::woke_sender() {
-            // A sender woken for room, on this worker, runs next: it fills the room
-            // while this actor waits its turn, instead of waiting for the budget's end
-            // (or for another worker to steal it).
+            // This message's take woke a sender waiting for room, queued on this worker:
+            // ending the turn lets it fill the room now, instead of at the budget's end
+            // or once another worker steals it. (On a strand, the strand's other members
+            // go first, and the sender once the strand's runner yields.)
             self.left_in_a_row = 0;
         }
         if self.left_in_a_row == 0 {

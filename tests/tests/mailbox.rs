@@ -90,8 +90,8 @@ async fn a_small_bounded_mailbox_loses_nothing_under_contention() {
 
 #[playhouse::test(flavor = "multi_thread", worker_threads = 4)]
 async fn senders_waiting_on_a_full_mailbox_all_get_through() {
-    // Waiting senders are woken together once half the room is free: with more senders
-    // than places, every one of them still gets all its messages in, in order.
+    // Waiting senders are woken one at a time once half the room is free: with more
+    // senders than places, every one of them still gets all its messages in, in order.
     hammer(Mailbox::bounded(16), false).await;
 }
 
