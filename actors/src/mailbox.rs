@@ -846,14 +846,22 @@ mod tests {
         assert_eq!(core.len(), 3);
     }
 
+    /// Two senders waiting on a full mailbox of 4, after the take that woke the first.
+    fn first_of_two_woken(
+        core: &MailboxCore,
+    ) -> [Waiter<impl Future<Output = Result<(), ()>> + '_>; 2] {
+        fill(core, 4);
+        let waiters = [waiter(core), waiter(core)];
+        take_one(core);
+        take_one(core);
+        assert_eq!((waiters[0].wakes(), waiters[1].wakes()), (1, 0));
+        waiters
+    }
+
     #[test]
     fn room_a_woken_sender_leaves_unused_goes_to_the_next() {
         let core = core_of(Mailbox::bounded(4));
-        fill(&core, 4);
-        let (first, mut second) = (waiter(&core), waiter(&core));
-        take_one(&core);
-        take_one(&core);
-        assert_eq!((first.wakes(), second.wakes()), (1, 0));
+        let [first, mut second] = first_of_two_woken(&core);
         // The woken sender has not come for the room yet: the next take, with the room
         // still at the mark, wakes the other.
         take_one(&core);
@@ -866,11 +874,7 @@ mod tests {
     #[test]
     fn a_woken_sender_that_gives_up_passes_its_wake_up_on() {
         let core = core_of(Mailbox::bounded(4));
-        fill(&core, 4);
-        let (first, mut second) = (waiter(&core), waiter(&core));
-        take_one(&core);
-        take_one(&core);
-        assert_eq!((first.wakes(), second.wakes()), (1, 0));
+        let [first, mut second] = first_of_two_woken(&core);
         // Dropped unused, the first sender's wake-up goes to the next at once.
         drop(first);
         assert_eq!(second.wakes(), 1);
